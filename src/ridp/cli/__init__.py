@@ -1,0 +1,76 @@
+"""The ``ridp`` command: a thin shell over :mod:`ridp.workspace` and the core.
+
+Each command parses its arguments, calls one library function and prints the
+result. Library errors become one red line and exit code 1, here and only here.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TypeVar
+
+import typer
+from rich.console import Console
+
+from ridp.errors import RidpError
+
+__all__ = ["app", "main"]
+
+T = TypeVar("T")
+console = Console()
+err_console = Console(stderr=True)
+
+app = typer.Typer(
+    name="ridp",
+    help="Run a city's Resident Impact Data Project: data, readiness, analysis, pilots, impact.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def ready() -> None:
+    """Boot the workspace store and recover from any crashed ingest."""
+    import ridp.workspace
+    from ridp.errors import WorkspaceError
+
+    try:
+        ridp.workspace.boot()
+    except RidpError:
+        raise
+    except Exception as exc:  # Django's ImproperlyConfigured etc. at the edge
+        raise WorkspaceError(f"cannot open the workspace: {exc}") from exc
+    from ridp.workspace.store import ensure_ready
+
+    ensure_ready()
+
+
+def run(fn: Callable[[], T]) -> T:
+    """Call ``fn``; turn a ridp error into one red line and exit code 1."""
+    try:
+        return fn()
+    except RidpError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+def _register() -> None:
+    from ridp.cli import city, data, demo, workspace
+
+    workspace.register(app)
+    app.add_typer(city.app, name="city")
+    app.add_typer(data.app, name="data")
+    app.add_typer(demo.app, name="demo")
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app(prog_name="ridp")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

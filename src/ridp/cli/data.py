@@ -1,0 +1,138 @@
+"""``ridp data add|list|show|versions|preview``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ridp.cli import console, ready, run
+
+app = typer.Typer(help="A city's datasets and their versions.", no_args_is_help=True)
+
+
+@app.command("add")
+def add(
+    file: Path = typer.Argument(..., help="CSV, TSV or Parquet file."),
+    city: str = typer.Option(..., help="The city the data belongs to."),
+    name: str = typer.Option("", help="Dataset name (default: the file name without extension)."),
+    encoding: str = typer.Option("", help="State the encoding (utf-8, cp1252, latin-1, utf-16) if sniffing gets it wrong."),
+    delimiter: str = typer.Option("", help="State the delimiter if sniffing gets it wrong ('\\t' for tab)."),
+) -> None:
+    """Ingest a file as a new version of a dataset (atomic: all or nothing)."""
+
+    def go() -> None:
+        ready()
+        from ridp.workspace.datasets import add_file
+        from ridp.workspace.people import acting_user
+
+        actor = acting_user()
+        delim = "\t" if delimiter in ("\\t", "tab") else (delimiter or None)
+        columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task(f"ingesting {file.name}", total=1.0)
+            outcome = add_file(
+                actor, file, city=city, name=name or None, encoding=encoding or None, delimiter=delim,
+                progress=lambda fraction, stage: bar.update(task, completed=fraction, description=f"{stage} {file.name}"),
+            )
+        v = outcome.version
+        if outcome.created:
+            console.print(f"{v.dataset.name} v{v.number}: {v.rows:,} rows, {len(v.schema)} columns")
+            for note in v.notes:
+                console.print(f"  note: {note}", style="yellow")
+        else:
+            console.print(f"unchanged: these bytes are already {v.dataset.name} v{v.number} ({v.rows:,} rows)")
+
+    run(go)
+
+
+@app.command("list")
+def list_(city: str = typer.Option(..., help="The city.")) -> None:
+    """List a city's datasets with their current version and row count."""
+
+    def go() -> None:
+        ready()
+        from ridp.workspace.datasets import list_datasets
+        from ridp.workspace.people import acting_user
+
+        table = Table("dataset", "version", "rows", "columns", "source", "added (UTC)", title=f"datasets of {city}")
+        for d in list_datasets(acting_user(), city):
+            v = d.current_version
+            if v is None:
+                continue
+            table.add_row(d.name, str(v.number), f"{v.rows:,}", str(len(v.schema)), v.source_name, v.created_at.strftime("%Y-%m-%d %H:%M"))
+        console.print(table)
+
+    run(go)
+
+
+@app.command("show")
+def show(name: str = typer.Argument(..., help="Dataset name."), city: str = typer.Option(..., help="The city.")) -> None:
+    """Show a dataset's inventory record, current version and columns."""
+
+    def go() -> None:
+        ready()
+        from ridp.workspace.datasets import get_dataset
+        from ridp.workspace.people import acting_user
+
+        d = get_dataset(acting_user(), city, name)
+        v = d.current_version
+        assert v is not None
+        console.print(f"[bold]{d.name}[/] ({d.city.slug})  version {v.number}  {v.rows:,} rows  {len(v.schema)} columns")
+        console.print(f"source {v.source_name} ({v.source_format}, {v.source_bytes:,} bytes, {v.encoding or '-'}, delimiter {v.delimiter!r})")
+        console.print(f"sha256 {v.source_sha256}")
+        for field in ("description", "owner_department", "steward", "source_system", "update_frequency", "licence", "public", "sensitivity"):
+            value = getattr(d, field)
+            if value:
+                console.print(f"{field.replace('_', ' ')}: {value}")
+        table = Table("#", "column", "type", "classification")
+        for c in v.columns.all():
+            table.add_row(str(c.position + 1), c.name, c.dtype, c.get_classification_display())
+        console.print(table)
+
+    run(go)
+
+
+@app.command("versions")
+def versions_(name: str = typer.Argument(..., help="Dataset name."), city: str = typer.Option(..., help="The city.")) -> None:
+    """List every version of a dataset."""
+
+    def go() -> None:
+        ready()
+        from ridp.workspace.datasets import get_dataset, versions
+        from ridp.workspace.people import acting_user
+
+        actor = acting_user()
+        current = get_dataset(actor, city, name).current_version
+        table = Table("version", "rows", "source", "sha256", "by", "added (UTC)", "current")
+        for v in versions(actor, city, name):
+            table.add_row(str(v.number), f"{v.rows:,}", v.source_name, v.source_sha256[:12], v.created_by.username,
+                          v.created_at.strftime("%Y-%m-%d %H:%M:%S"), "yes" if current and v.pk == current.pk else "")
+        console.print(table)
+
+    run(go)
+
+
+@app.command("preview")
+def preview_(
+    name: str = typer.Argument(..., help="Dataset name."),
+    city: str = typer.Option(..., help="The city."),
+    rows: int = typer.Option(10, help="How many rows."),
+    version: int = typer.Option(0, help="Version number (default: current)."),
+) -> None:
+    """Show the first rows of a dataset (personal columns masked)."""
+
+    def go() -> None:
+        ready()
+        from ridp.workspace.datasets import preview
+        from ridp.workspace.people import acting_user
+
+        p = preview(acting_user(), city, name, limit=rows, version=version or None)
+        table = Table(*p.columns, title=f"{name} v{p.version.number}: first {len(p.rows)} of {p.version.rows:,} rows")
+        for row in p.rows:
+            table.add_row(*("" if value is None else str(value) for value in row))
+        console.print(table)
+
+    run(go)

@@ -1,0 +1,189 @@
+"""Parsing an untrusted file in a child process with memory and CPU limits.
+
+:func:`parse_file` (the parent side) starts ``python -m ridp.ingest.worker``,
+sends it the job as JSON on standard input and reads JSON lines back: progress
+fractions, then one result or one typed error. The child sets its own
+``RLIMIT_AS`` and ``RLIMIT_CPU`` before it reads a byte, and asks the kernel to
+kill it if its parent dies, so a killed ingest leaves no orphan working on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from ridp import errors
+from ridp.ingest.convert import ColumnSpec, ConvertResult
+from ridp.ingest.sniff import ColumnGuess, Sniffed
+
+__all__ = ["parse_file"]
+
+
+def parse_file(
+    source: Path,
+    target: Path,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    max_columns: int,
+    max_line_bytes: int,
+    memory_bytes: int,
+    cpu_seconds: int,
+    engine_memory: int,
+    progress: Callable[[float], None] | None = None,
+) -> tuple[Sniffed, ConvertResult]:
+    """Sniff and convert ``source`` to the Parquet file ``target`` in a limited child process.
+
+    ``target``'s folder is the only one the child may write. Raises the same
+    typed errors the child raised; :class:`~ridp.errors.ResourceLimitError` if
+    it was killed for using too much memory or CPU.
+    """
+    job = {
+        "source": str(Path(source).absolute()),
+        "target": str(Path(target).absolute()),
+        "encoding": encoding,
+        "delimiter": delimiter,
+        "max_columns": max_columns,
+        "max_line_bytes": max_line_bytes,
+        "memory_bytes": memory_bytes,
+        "cpu_seconds": cpu_seconds,
+        "engine_memory": engine_memory,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ridp.ingest.worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    proc.stdin.write(json.dumps(job))
+    proc.stdin.close()
+    outcome: dict[str, Any] | None = None
+    for line in proc.stdout:
+        message = json.loads(line)
+        if "progress" in message:
+            if progress is not None:
+                progress(float(message["progress"]))
+        else:
+            outcome = message
+    stderr = proc.stderr.read()
+    code = proc.wait()
+    if outcome is not None and "result" in outcome:
+        return _decode_result(outcome["result"])
+    if outcome is not None and "error" in outcome:
+        raise _decode_error(outcome["error"])
+    if code < 0 and -code in (signal.SIGKILL, signal.SIGXCPU):
+        raise errors.ResourceLimitError(f"{Path(source).name}: parsing was stopped: it passed its memory or CPU limit")
+    last = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit code {code}"
+    if "MemoryError" in stderr or "bad_alloc" in stderr:
+        raise errors.ResourceLimitError(f"{Path(source).name}: parsing ran out of memory")
+    raise errors.FileFormatError(f"the parser failed: {last}", path=source)
+
+
+def _decode_result(payload: dict[str, Any]) -> tuple[Sniffed, ConvertResult]:
+    s = payload["sniffed"]
+    sniffed = Sniffed(
+        path=Path(s["path"]), kind=s["kind"], size=s["size"], encoding=s["encoding"], delimiter=s["delimiter"],
+        columns=tuple(ColumnGuess(**c) for c in s["columns"]), sample_rows=s["sample_rows"],
+    )
+    r = payload["result"]
+    result = ConvertResult(
+        rows=r["rows"], columns=tuple(ColumnSpec(**c) for c in r["columns"]), encoding=r["encoding"],
+        delimiter=r["delimiter"], demoted=tuple(r["demoted"]),
+    )
+    return sniffed, result
+
+
+def _decode_error(payload: dict[str, Any]) -> Exception:
+    cls = getattr(errors, payload["type"], None)
+    if not (isinstance(cls, type) and issubclass(cls, errors.RidpError)):
+        return errors.FileFormatError(payload["message"])
+    if issubclass(cls, errors.FileFormatError):
+        return cls(payload["reason"], path=payload.get("path"), row=payload.get("row"), column=payload.get("column"), hint=payload.get("hint"))
+    return cls(payload["message"])
+
+
+def _encode_error(exc: errors.RidpError) -> dict[str, Any]:
+    payload: dict[str, Any] = {"type": type(exc).__name__, "message": exc.message, "hint": exc.hint}
+    if isinstance(exc, errors.FileFormatError):
+        payload.update(reason=exc.reason, path=str(exc.path) if exc.path else None, row=exc.row, column=exc.column)
+    return payload
+
+
+def _limit_self(memory_bytes: int, cpu_seconds: int) -> None:
+    import ctypes
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+    try:  # die with the parent (Linux); elsewhere the parent's wait() still reaps us
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+        if os.getppid() == 1:
+            os._exit(3)
+    except OSError:
+        pass
+
+
+def _emit(message: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+def main() -> int:
+    job = json.loads(sys.stdin.read())
+    _limit_self(int(job["memory_bytes"]), int(job["cpu_seconds"]))
+    from ridp.engine import locked_duckdb
+    from ridp.ingest.convert import convert_to_parquet, transcode_to_utf8
+    from ridp.ingest.sniff import sniff_file
+
+    source = Path(job["source"])
+    target = Path(job["target"])
+    transcoded = target.with_suffix(".utf8.csv")
+    try:
+        sniffed = sniff_file(
+            source, encoding=job["encoding"], delimiter=job["delimiter"],
+            max_columns=job["max_columns"], max_line_bytes=job["max_line_bytes"],
+        )
+        read_from = source
+        if sniffed.kind == "csv" and sniffed.encoding not in ("utf-8", "utf-8-sig", "ascii"):
+            transcode_to_utf8(source, transcoded, sniffed.encoding, lambda f: _emit({"progress": f}))
+            read_from = transcoded
+        con = locked_duckdb(
+            ":memory:", allowed_directories=[target.parent], allowed_paths=[read_from],
+            memory_limit=min(int(job["engine_memory"]), int(job["memory_bytes"]) // 2),
+            temp_directory=target.parent, spatial=False,
+        )
+        result = convert_to_parquet(
+            sniffed, read_from, target, con, max_line_bytes=job["max_line_bytes"],
+            progress=lambda f: _emit({"progress": f}),
+        )
+        con.close()
+    except errors.RidpError as exc:
+        target.unlink(missing_ok=True)
+        _emit({"error": _encode_error(exc)})
+        return 2
+    except MemoryError:
+        target.unlink(missing_ok=True)
+        _emit({"error": {"type": "ResourceLimitError", "message": f"{source.name}: parsing ran out of memory"}})
+        return 2
+    finally:
+        transcoded.unlink(missing_ok=True)
+    sniffed_payload = asdict(sniffed)
+    sniffed_payload["path"] = str(sniffed.path)
+    _emit({"result": {"sniffed": sniffed_payload, "result": asdict(result)}})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

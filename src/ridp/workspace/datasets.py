@@ -1,0 +1,233 @@
+"""Datasets and their versions: atomic ingest, listing, and previews.
+
+An ingest (:func:`add_file`) never leaves a half-written version:
+
+1. the source's SHA-256 is taken; the same bytes already stored make no new version;
+2. under a held staging lock, a child process with memory and CPU limits
+   parses the file into ``staging/<id>.parquet``;
+3. the staged file is verified (row count from its own metadata, SHA-256) and
+   ``fsync``-ed, then renamed into ``versions/`` (atomic on one file system);
+4. one database transaction creates the version and its columns and makes it
+   current; the audit entry is part of that transaction.
+
+A crash before step 4 commits leaves the previous version current and whole;
+what it left on disk is removed by :func:`ridp.workspace.store.recover` on
+the next start.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db import IntegrityError as DjangoIntegrityError
+from django.db import transaction
+from django.db.models import Max
+
+from ridp.config import Config
+from ridp.errors import FieldError, IntegrityError, NotFoundError, PermissionDeniedError
+from ridp.ingest import parse_file
+from ridp.workspace import audit
+from ridp.workspace.models import City, Column, Dataset, DatasetVersion, User
+from ridp.workspace.people import can_read_rows, can_upload, require_city
+from ridp.workspace.store import city_dir, home, sha256_file, staging_lock
+
+__all__ = ["IngestOutcome", "Preview", "add_file", "get_dataset", "list_datasets", "preview", "versions"]
+
+Progress = Callable[[float, str], None]
+MASK = "•••"
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    """The version an ingest made current, and whether it is new."""
+
+    version: DatasetVersion
+    created: bool
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def add_file(
+    actor: User,
+    path: Path,
+    *,
+    city: str,
+    name: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    progress: Progress | None = None,
+    _before_commit: Callable[[], None] | None = None,
+) -> IngestOutcome:
+    """Ingest a CSV/TSV or Parquet file as a new version of a city's dataset.
+
+    Parameters
+    ----------
+    name
+        The dataset's name; default the file's name without its extension.
+    encoding, delimiter
+        State them when sniffing gets them wrong.
+    """
+    report = progress or (lambda fraction, stage: None)
+    source = Path(path)
+    city_obj = require_city(actor, city)
+    if not can_upload(actor, city_obj):
+        audit.record("permission.denied", actor=actor, city=city_obj, action_tried="dataset.add")
+        raise PermissionDeniedError("only the city's data analysts (and programme admins) can add data")
+    dataset_name = (name or source.stem).strip()
+    if not dataset_name:
+        raise FieldError("name", "a dataset needs a name")
+    if not source.is_file():
+        raise FieldError("file", f"{source} is not a file")
+    if delimiter is not None and (len(delimiter) != 1 or delimiter in "\"\r\n"):
+        raise FieldError("delimiter", f"{delimiter!r} cannot separate fields; give one character such as , ; | or a tab")
+    config = Config.from_env()
+
+    report(0.0, "checksum")
+    source_sha = sha256_file(source)
+    existing = DatasetVersion.objects.filter(
+        dataset__city=city_obj, dataset__name=dataset_name, source_sha256=source_sha
+    ).first()
+    if existing is not None:
+        report(1.0, "unchanged")
+        return IngestOutcome(existing, created=False)
+
+    cdir = city_dir(city_obj)
+    staging, versions_dir = cdir / "staging", cdir / "versions"
+    versions_dir.mkdir(parents=True, exist_ok=True)
+    ingest_id = uuid.uuid4().hex
+    with staging_lock(staging, ingest_id):
+        staged = staging / f"{ingest_id}.parquet"
+        report(0.1, "parse")
+        sniffed, result = parse_file(
+            source, staged, encoding=encoding, delimiter=delimiter,
+            max_columns=config.max_columns, max_line_bytes=config.max_line_bytes,
+            memory_bytes=config.parse_memory, cpu_seconds=config.parse_cpu_seconds,
+            engine_memory=config.engine_memory,
+            progress=lambda f: report(0.1 + 0.8 * f, "parse"),
+        )
+        report(0.9, "verify")
+        _verify(staged, result.rows)
+        with staged.open("rb") as fh:
+            os.fsync(fh.fileno())
+        file_sha = sha256_file(staged)
+        final = versions_dir / f"{ingest_id}.parquet"
+        os.replace(staged, final)
+        _fsync_dir(versions_dir)
+        report(0.95, "commit")
+        notes: list[str] = []
+        if result.demoted:
+            notes.append("read as text because a value did not fit the sniffed type: " + ", ".join(result.demoted))
+        try:
+            with transaction.atomic():
+                dataset = Dataset.objects.select_for_update().filter(city=city_obj, name=dataset_name).first()
+                if dataset is None:
+                    dataset = Dataset.objects.create(city=city_obj, name=dataset_name, created_by=actor)
+                number = (dataset.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+                version = DatasetVersion.objects.create(
+                    dataset=dataset, number=number, source_sha256=source_sha, source_name=source.name,
+                    source_format=sniffed.kind, source_bytes=sniffed.size, encoding=result.encoding,
+                    delimiter=result.delimiter, file=final.relative_to(home()).as_posix(), file_sha256=file_sha,
+                    file_bytes=final.stat().st_size, rows=result.rows,
+                    schema=[{"name": c.name, "position": c.position, "dtype": c.dtype} for c in result.columns],
+                    notes=notes, created_by=actor,
+                )
+                Column.objects.bulk_create(
+                    Column(version=version, position=c.position, name=c.name, dtype=c.dtype) for c in result.columns
+                )
+                dataset.current_version = version
+                dataset.save(update_fields=["current_version"])
+                audit.record(
+                    "dataset.version_added", actor=actor, city=city_obj, obj=version,
+                    dataset=dataset.name, number=number, rows=result.rows, source_sha256=source_sha,
+                )
+                if _before_commit is not None:
+                    _before_commit()
+        except DjangoIntegrityError:
+            # Another ingest stored the same bytes first: that version stands.
+            final.unlink(missing_ok=True)
+            same = DatasetVersion.objects.get(dataset__city=city_obj, dataset__name=dataset_name, source_sha256=source_sha)
+            return IngestOutcome(same, created=False)
+        except BaseException:
+            final.unlink(missing_ok=True)
+            raise
+    report(1.0, "done")
+    return IngestOutcome(version, created=True)
+
+
+def _verify(staged: Path, rows: int) -> None:
+    import pyarrow.parquet as pq
+
+    written = pq.ParquetFile(staged).metadata.num_rows
+    if written != rows:
+        raise IntegrityError([f"staged file has {written} rows, the parser wrote {rows}"])
+
+
+def list_datasets(actor: User, city: str) -> list[Dataset]:
+    city_obj = require_city(actor, city)
+    return list(
+        Dataset.objects.filter(city=city_obj).select_related("current_version", "city").order_by("name")
+    )
+
+
+def get_dataset(actor: User, city: str, name: str) -> Dataset:
+    city_obj = require_city(actor, city)
+    dataset = Dataset.objects.filter(city=city_obj, name=name).select_related("current_version", "city").first()
+    if dataset is None:
+        raise NotFoundError(f"no dataset {name!r} in {city_obj.slug}", hint="`ridp data list --city` shows them")
+    return dataset
+
+
+def versions(actor: User, city: str, name: str) -> list[DatasetVersion]:
+    dataset = get_dataset(actor, city, name)
+    return list(dataset.versions.select_related("created_by").order_by("number"))
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The first rows of a version, with personal columns masked."""
+
+    version: DatasetVersion
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    masked: tuple[str, ...]
+
+
+def preview(actor: User, city: str, name: str, *, limit: int = 20, version: int | None = None) -> Preview:
+    """The first ``limit`` rows of the current (or a given) version."""
+    import pyarrow.parquet as pq
+
+    if not 1 <= limit <= 1000:
+        raise FieldError("limit", "show between 1 and 1,000 rows")
+    dataset = get_dataset(actor, city, name)
+    if not can_read_rows(actor, dataset.city):
+        audit.record("permission.denied", actor=actor, city=dataset.city, obj=dataset, action_tried="dataset.preview")
+        raise PermissionDeniedError("viewers see summaries, not rows")
+    chosen = dataset.current_version if version is None else dataset.versions.filter(number=version).first()
+    if chosen is None:
+        raise NotFoundError(f"{dataset} has no version {version}")
+    masked = tuple(
+        chosen.columns.filter(classification__in=[Column.Classification.PERSONAL, Column.Classification.SENSITIVE])
+        .values_list("name", flat=True)
+    )
+    parquet = pq.ParquetFile(home() / chosen.file)
+    batch = next(parquet.iter_batches(batch_size=limit), None)
+    names = tuple(parquet.schema_arrow.names)
+    rows: list[tuple[Any, ...]] = []
+    if batch is not None:
+        data = batch.to_pydict()
+        for i in range(batch.num_rows):
+            rows.append(tuple(MASK if n in masked and data[n][i] is not None else data[n][i] for n in names))
+    if masked:
+        audit.record("personal_data.masked_preview", actor=actor, city=dataset.city, obj=chosen, columns=len(masked))
+    return Preview(chosen, names, tuple(rows), masked)

@@ -1,0 +1,223 @@
+"""The workspace's models: the one store of ridp.
+
+Later issues extend these (agreements, projects, meetings, results); what is
+here is what every one of them stands on.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone as django_timezone
+
+
+class Role(models.TextChoices):
+    """Roles of SECURITY.md. Programme roles hold programme-wide; city roles per city."""
+
+    PROGRAMME_ADMIN = "programme_admin", "programme admin"
+    COACH = "coach", "coach"
+    PROGRAMME_ANALYST = "programme_analyst", "programme analyst"
+    SENIOR_LEADER = "senior_leader", "senior leader"
+    DATA_ANALYST = "data_analyst", "data analyst"
+    SUBJECT_MATTER_EXPERT = "subject_matter_expert", "subject-matter expert"
+    VIEWER = "viewer", "viewer"
+
+
+PROGRAMME_ROLES = {Role.PROGRAMME_ADMIN, Role.COACH, Role.PROGRAMME_ANALYST}
+
+
+class Programme(models.Model):
+    """A data programme that runs cohorts of cities."""
+
+    name = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Cohort(models.Model):
+    """One year's group of cities in a programme."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="cohorts")
+    name = models.CharField(max_length=200)
+    year = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["programme", "name"], name="cohort_name_unique_in_programme")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class City(models.Model):
+    """A city in the programme; every piece of city data belongs to exactly one."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="cities")
+    cohort = models.ForeignKey(Cohort, on_delete=models.PROTECT, related_name="cities", null=True, blank=True)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    timezone = models.CharField(max_length=64, default="UTC")
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        verbose_name_plural = "cities"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A person: city staff, coach, programme analyst or programme admin."""
+
+
+class Membership(models.Model):
+    """A person's role. City roles name a city; programme roles name the programme.
+
+    Coaches and programme analysts hold their programme role and a membership
+    per city they are assigned to.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="memberships")
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="memberships", null=True, blank=True)
+    role = models.CharField(max_length=32, choices=Role.choices)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["user", "programme", "city", "role"], name="membership_unique"),
+        ]
+
+
+class Dataset(models.Model):
+    """A city's dataset and its inventory record (GovEx data inventory guide)."""
+
+    class Public(models.TextChoices):
+        YES = "yes", "yes"
+        NO = "no", "no"
+        PARTIAL = "partial", "partial"
+
+    city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="datasets")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    owner_department = models.CharField(max_length=200, blank=True)
+    steward = models.CharField(max_length=200, blank=True)
+    source_system = models.CharField(max_length=200, blank=True)
+    update_frequency = models.CharField(max_length=100, blank=True)
+    licence = models.CharField(max_length=200, blank=True)
+    public = models.CharField(max_length=10, choices=Public.choices, default=Public.NO)
+    sensitivity = models.CharField(max_length=100, blank=True)
+    sensitivity_reason = models.TextField(blank=True)
+    years_of_history = models.FloatField(null=True, blank=True)
+    known_quality_issues = models.TextField(blank=True)
+    current_version = models.OneToOneField(
+        "DatasetVersion", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(default=django_timezone.now)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["city", "name"], name="dataset_name_unique_in_city")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.city.slug}/{self.name}"
+
+
+class DatasetVersion(models.Model):
+    """An immutable version of a dataset, stored as one Parquet file."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    source_sha256 = models.CharField(max_length=64)
+    source_name = models.CharField(max_length=500)
+    source_format = models.CharField(max_length=20)
+    source_bytes = models.BigIntegerField()
+    encoding = models.CharField(max_length=20, blank=True)
+    delimiter = models.CharField(max_length=4, blank=True)
+    file = models.CharField(max_length=500)  # relative to RIDP_HOME
+    file_sha256 = models.CharField(max_length=64)
+    file_bytes = models.BigIntegerField()
+    rows = models.BigIntegerField()
+    schema = models.JSONField()  # [{"name", "position", "dtype"}]
+    notes = models.JSONField(default=list)  # what ingest changed or noticed, e.g. columns read as text
+    created_at = models.DateTimeField(default=django_timezone.now)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["dataset", "number"], name="version_number_unique"),
+            models.UniqueConstraint(fields=["dataset", "source_sha256"], name="version_bytes_unique"),
+        ]
+        ordering: ClassVar[list[str]] = ["dataset_id", "number"]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} v{self.number}"
+
+
+class Column(models.Model):
+    """A column of a dataset version, with its classification."""
+
+    class Classification(models.TextChoices):
+        UNCLASSIFIED = "", "not yet classified"
+        PUBLIC = "public", "public"
+        INTERNAL = "internal", "internal"
+        PERSONAL = "personal", "personal (PII)"
+        SENSITIVE = "sensitive", "sensitive"
+
+    version = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="columns")
+    position = models.PositiveIntegerField()
+    name = models.CharField(max_length=500)
+    dtype = models.CharField(max_length=100)
+    classification = models.CharField(max_length=20, choices=Classification.choices, blank=True, default="")
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["version", "position"], name="column_position_unique"),
+        ]
+        ordering: ClassVar[list[str]] = ["version_id", "position"]
+
+
+class AppendOnlyQuerySet(models.QuerySet["AuditEntry"]):
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("the audit log is append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("the audit log is append-only")
+
+
+class AuditEntry(models.Model):
+    """One append-only, structured UTC audit record. Never holds personal values or secrets.
+
+    Updates are refused here and by a database trigger; deletes are refused here.
+    """
+
+    at = models.DateTimeField(default=django_timezone.now, db_index=True)
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=64, db_index=True)
+    city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    detail = models.JSONField(default=dict)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["at", "id"]
+        verbose_name_plural = "audit entries"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise TypeError("the audit log is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError("the audit log is append-only")
