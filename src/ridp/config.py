@@ -27,9 +27,15 @@ __all__ = ["SETTINGS", "Config", "parse_bytes"]
 #: name -> (default, meaning). The single list of environment settings.
 SETTINGS: dict[str, tuple[str, str]] = {
     "RIDP_HOME": ("./ridp-data", "Folder of the workspace: the SQLite store, datasets and engine files."),
-    "DATABASE_URL": ("", "postgresql://user@host:port/db switches the workspace store to PostgreSQL; empty means SQLite under RIDP_HOME."),
+    "DATABASE_URL": (
+        "",
+        "postgresql://user@host:port/db switches the workspace store to PostgreSQL; empty means SQLite under RIDP_HOME.",
+    ),
     "RIDP_USER": ("", "Username the CLI acts as; empty means the first programme admin."),
-    "RIDP_ENGINE_URL": ("", "Default analytics engine: empty = DuckDB file under RIDP_HOME, postgresql://..., or spark://local."),
+    "RIDP_ENGINE_URL": (
+        "",
+        "Default analytics engine: empty = DuckDB file under RIDP_HOME, postgresql://..., or spark://local.",
+    ),
     "RIDP_ENGINE_MEMORY": ("2GB", "Memory limit of the embedded DuckDB engine (e.g. 2GB, 512MB)."),
     "RIDP_ENGINE_THREADS": ("0", "Threads of the embedded DuckDB engine; 0 means one per core."),
     "RIDP_PARSE_MEMORY": ("4GB", "Address-space limit of the child process that parses an untrusted file."),

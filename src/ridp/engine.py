@@ -37,7 +37,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import ibis
 import pyarrow.parquet as pq
@@ -271,7 +271,7 @@ def engine_name(con: BaseBackend) -> EngineKind:
     """The kind of engine behind an Ibis backend."""
     name = con.name
     if name in ("duckdb", "postgres", "pyspark"):
-        return name  # type: ignore[return-value]
+        return cast(EngineKind, name)
     raise EngineURLError(f"engine {name!r} is not one ridp supports")
 
 
@@ -284,21 +284,20 @@ def load_parquet(con: BaseBackend, path: Path, table_name: str) -> ibis.Table:
     """
     kind = engine_name(con)
     if kind in ("duckdb", "pyspark"):
-        return con.read_parquet(str(path), table_name=table_name)  # type: ignore[attr-defined]
+        return con.read_parquet(str(path), table_name=table_name)
     return _load_postgres(con, path, table_name)
 
 
 def _load_postgres(con: BaseBackend, path: Path, table_name: str) -> ibis.Table:
     parquet = pq.ParquetFile(path)
     schema = ibis.Schema.from_pyarrow(parquet.schema_arrow)
-    con.create_table(table_name, schema=schema, overwrite=True)  # type: ignore[attr-defined]
-    raw = con.con  # type: ignore[attr-defined]
+    con.create_table(table_name, schema=schema, overwrite=True)
+    raw = con.con
     columns = ", ".join('"' + name.replace('"', '""') + '"' for name in schema.names)
     quoted_table = '"' + table_name.replace('"', '""') + '"'
-    with raw.cursor() as cur:
-        with cur.copy(f"COPY {quoted_table} ({columns}) FROM STDIN") as copy:
-            for batch in parquet.iter_batches(batch_size=65_536):
-                for row in zip(*(col.to_pylist() for col in batch.columns), strict=True):
-                    copy.write_row(row)
+    with raw.cursor() as cur, cur.copy(f"COPY {quoted_table} ({columns}) FROM STDIN") as copy:
+        for batch in parquet.iter_batches(batch_size=65_536):
+            for row in zip(*(col.to_pylist() for col in batch.columns), strict=True):
+                copy.write_row(row)
     raw.commit()
     return con.table(table_name)

@@ -40,11 +40,17 @@ def _database(config: Config) -> dict[str, object]:
             "NAME": str(config.home / "workspace.sqlite3"),
             # IMMEDIATE transactions take the write lock at BEGIN, so two
             # ingests never deadlock upgrading a read lock.
-            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 30, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"},
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+            },
         }
     url = urlparse(config.database_url)
     if not url.path.strip("/"):
-        raise SettingError("DATABASE_URL", config.database_url, "a URL naming a database, e.g. postgresql://user@host:5432/ridp")
+        raise SettingError(
+            "DATABASE_URL", config.database_url, "a URL naming a database, e.g. postgresql://user@host:5432/ridp"
+        )
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": url.path.lstrip("/"),

@@ -41,7 +41,9 @@ def list_() -> None:
 
         table = Table("city", "name", "time zone", "cohort", "datasets")
         for city in list_cities(acting_user()):
-            table.add_row(city.slug, city.name, city.timezone, city.cohort.name if city.cohort else "", str(city.datasets.count()))
+            table.add_row(
+                city.slug, city.name, city.timezone, city.cohort.name if city.cohort else "", str(city.datasets.count())
+            )
         console.print(table)
 
     run(go)

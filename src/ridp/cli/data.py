@@ -18,7 +18,9 @@ def add(
     file: Path = typer.Argument(..., help="CSV, TSV or Parquet file."),
     city: str = typer.Option(..., help="The city the data belongs to."),
     name: str = typer.Option("", help="Dataset name (default: the file name without extension)."),
-    encoding: str = typer.Option("", help="State the encoding (utf-8, cp1252, latin-1, utf-16) if sniffing gets it wrong."),
+    encoding: str = typer.Option(
+        "", help="State the encoding (utf-8, cp1252, latin-1, utf-16) if sniffing gets it wrong."
+    ),
     delimiter: str = typer.Option("", help="State the delimiter if sniffing gets it wrong ('\\t' for tab)."),
 ) -> None:
     """Ingest a file as a new version of a dataset (atomic: all or nothing)."""
@@ -31,11 +33,18 @@ def add(
         actor = acting_user()
         delim = "\t" if delimiter in ("\\t", "tab") else (delimiter or None)
         columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=console, transient=True) as bar:
+        with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
             task = bar.add_task(f"ingesting {file.name}", total=1.0)
             outcome = add_file(
-                actor, file, city=city, name=name or None, encoding=encoding or None, delimiter=delim,
-                progress=lambda fraction, stage: bar.update(task, completed=fraction, description=f"{stage} {file.name}"),
+                actor,
+                file,
+                city=city,
+                name=name or None,
+                encoding=encoding or None,
+                delimiter=delim,
+                progress=lambda fraction, stage: bar.update(
+                    task, completed=fraction, description=f"{stage} {file.name}"
+                ),
             )
         v = outcome.version
         if outcome.created:
@@ -62,14 +71,23 @@ def list_(city: str = typer.Option(..., help="The city.")) -> None:
             v = d.current_version
             if v is None:
                 continue
-            table.add_row(d.name, str(v.number), f"{v.rows:,}", str(len(v.schema)), v.source_name, v.created_at.strftime("%Y-%m-%d %H:%M"))
+            table.add_row(
+                d.name,
+                str(v.number),
+                f"{v.rows:,}",
+                str(len(v.schema)),
+                v.source_name,
+                v.created_at.strftime("%Y-%m-%d %H:%M"),
+            )
         console.print(table)
 
     run(go)
 
 
 @app.command("show")
-def show(name: str = typer.Argument(..., help="Dataset name."), city: str = typer.Option(..., help="The city.")) -> None:
+def show(
+    name: str = typer.Argument(..., help="Dataset name."), city: str = typer.Option(..., help="The city.")
+) -> None:
     """Show a dataset's inventory record, current version and columns."""
 
     def go() -> None:
@@ -80,10 +98,23 @@ def show(name: str = typer.Argument(..., help="Dataset name."), city: str = type
         d = get_dataset(acting_user(), city, name)
         v = d.current_version
         assert v is not None
-        console.print(f"[bold]{d.name}[/] ({d.city.slug})  version {v.number}  {v.rows:,} rows  {len(v.schema)} columns")
-        console.print(f"source {v.source_name} ({v.source_format}, {v.source_bytes:,} bytes, {v.encoding or '-'}, delimiter {v.delimiter!r})")
+        console.print(
+            f"[bold]{d.name}[/] ({d.city.slug})  version {v.number}  {v.rows:,} rows  {len(v.schema)} columns"
+        )
+        console.print(
+            f"source {v.source_name} ({v.source_format}, {v.source_bytes:,} bytes, {v.encoding or '-'}, delimiter {v.delimiter!r})"
+        )
         console.print(f"sha256 {v.source_sha256}")
-        for field in ("description", "owner_department", "steward", "source_system", "update_frequency", "licence", "public", "sensitivity"):
+        for field in (
+            "description",
+            "owner_department",
+            "steward",
+            "source_system",
+            "update_frequency",
+            "licence",
+            "public",
+            "sensitivity",
+        ):
             value = getattr(d, field)
             if value:
                 console.print(f"{field.replace('_', ' ')}: {value}")
@@ -96,7 +127,9 @@ def show(name: str = typer.Argument(..., help="Dataset name."), city: str = type
 
 
 @app.command("versions")
-def versions_(name: str = typer.Argument(..., help="Dataset name."), city: str = typer.Option(..., help="The city.")) -> None:
+def versions_(
+    name: str = typer.Argument(..., help="Dataset name."), city: str = typer.Option(..., help="The city.")
+) -> None:
     """List every version of a dataset."""
 
     def go() -> None:
@@ -108,8 +141,15 @@ def versions_(name: str = typer.Argument(..., help="Dataset name."), city: str =
         current = get_dataset(actor, city, name).current_version
         table = Table("version", "rows", "source", "sha256", "by", "added (UTC)", "current")
         for v in versions(actor, city, name):
-            table.add_row(str(v.number), f"{v.rows:,}", v.source_name, v.source_sha256[:12], v.created_by.username,
-                          v.created_at.strftime("%Y-%m-%d %H:%M:%S"), "yes" if current and v.pk == current.pk else "")
+            table.add_row(
+                str(v.number),
+                f"{v.rows:,}",
+                v.source_name,
+                v.source_sha256[:12],
+                v.created_by.username,
+                v.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                "yes" if current and v.pk == current.pk else "",
+            )
         console.print(table)
 
     run(go)

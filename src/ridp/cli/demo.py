@@ -25,9 +25,11 @@ def city(
 
         out.mkdir(parents=True, exist_ok=True)
         columns = (TextColumn("generating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=console, transient=True) as bar:
+        with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
             task = bar.add_task("rows", total=rows)
-            demo = generate_city(out, rows=rows, seed=seed, progress=lambda done, total: bar.update(task, completed=done))
+            demo = generate_city(
+                out, rows=rows, seed=seed, progress=lambda done, total: bar.update(task, completed=done)
+            )
         for path in (demo.requests_csv, demo.population_csv, demo.neighbourhoods_geojson, demo.truth_json):
             console.print(f"wrote {path}")
 

@@ -49,7 +49,10 @@ def check(checksums: bool = typer.Option(True, help="Recompute every version fil
 
 def member(
     username: str = typer.Argument(..., help="The person's username (created if new)."),
-    role: str = typer.Option(..., help="programme_admin, coach, programme_analyst, senior_leader, data_analyst, subject_matter_expert or viewer."),
+    role: str = typer.Option(
+        ...,
+        help="programme_admin, coach, programme_analyst, senior_leader, data_analyst, subject_matter_expert or viewer.",
+    ),
     city: str = typer.Option("", help="The city, for city roles and for assigning coaches and programme analysts."),
     email: str = typer.Option("", help="E-mail, for a new person."),
 ) -> None:

@@ -82,7 +82,7 @@ def _grid_vertices(rng: np.random.Generator) -> FloatArray:
     min_lon, min_lat, max_lon, max_lat = cat.BBOX
     lon = min_lon + gx * (max_lon - min_lon) / cols
     lat = min_lat + gy * (max_lat - min_lat) / rows
-    return np.round(np.stack([lon, lat], axis=-1), 6)
+    return np.asarray(np.round(np.stack([lon, lat], axis=-1), 6), dtype=np.float64)
 
 
 def _quads(vertices: FloatArray) -> FloatArray:
@@ -93,6 +93,10 @@ def _quads(vertices: FloatArray) -> FloatArray:
     ne = v[1:, 1:]
     nw = v[1:, :-1]
     return np.stack([sw, se, ne, nw], axis=2).reshape(-1, 4, 2)
+
+
+def _uniform(rng: np.random.Generator, bounds: tuple[float, float], n: int) -> FloatArray:
+    return np.asarray(rng.uniform(bounds[0], bounds[1], size=n), dtype=np.float64)
 
 
 def _round_to(values: FloatArray, step: float) -> FloatArray:
@@ -135,19 +139,20 @@ def build_areas(seed: int) -> Areas:
     by_poverty = np.argsort(-pct_poverty, kind="stable")
     slow = np.sort(rng.choice(by_poverty[:10], cat.SLOW_AREA_COUNT, replace=False))
     fast = np.sort(rng.choice(by_poverty[-10:], cat.FAST_AREA_COUNT, replace=False))
-    closure = rng.uniform(*cat.NORMAL_MULTIPLIER_RANGE, n)
-    closure[slow] = rng.uniform(*cat.SLOW_MULTIPLIER_RANGE, slow.size)
-    closure[fast] = rng.uniform(*cat.FAST_MULTIPLIER_RANGE, fast.size)
+    closure = _uniform(rng, cat.NORMAL_MULTIPLIER_RANGE, n)
+    closure[slow] = _uniform(rng, cat.SLOW_MULTIPLIER_RANGE, slow.size)
+    closure[fast] = _uniform(rng, cat.FAST_MULTIPLIER_RANGE, fast.size)
     closure = np.round(closure, 4)
 
     # Hot spots: an L of three adjacent cells (east and north neighbours).
     r0 = int(rng.integers(0, cat.GRID_ROWS - 1))
     c0 = int(rng.integers(0, cat.GRID_COLUMNS - 1))
     hot = np.array(
-        [r0 * cat.GRID_COLUMNS + c0, r0 * cat.GRID_COLUMNS + c0 + 1,
-         (r0 + 1) * cat.GRID_COLUMNS + c0][: cat.HOT_SPOT_COUNT]
+        [r0 * cat.GRID_COLUMNS + c0, r0 * cat.GRID_COLUMNS + c0 + 1, (r0 + 1) * cat.GRID_COLUMNS + c0][
+            : cat.HOT_SPOT_COUNT
+        ]
     )
-    rate = np.round(rng.uniform(*cat.BASE_RATE_MULTIPLIER_RANGE, n), 4)
+    rate = np.round(_uniform(rng, cat.BASE_RATE_MULTIPLIER_RANGE, n), 4)
     rate[hot] = cat.HOT_SPOT_RATE_MULTIPLIER
 
     table: list[dict[str, Any]] = []
@@ -157,13 +162,11 @@ def build_areas(seed: int) -> Areas:
                 "area_id": area_ids[i],
                 "name": names[i],
                 "population": int(population[i]),
-                "population_moe": int(round(population[i] * rng.uniform(0.05, 0.13))),
+                "population_moe": round(population[i] * rng.uniform(0.05, 0.13)),
                 "households": int(households[i]),
-                "households_moe": int(round(households[i] * rng.uniform(0.06, 0.15))),
+                "households_moe": round(households[i] * rng.uniform(0.06, 0.15)),
                 "median_household_income": int(income[i]),
-                "median_household_income_moe": int(
-                    _round_to(np.array([income[i] * rng.uniform(0.08, 0.2)]), 10.0)[0]
-                ),
+                "median_household_income_moe": int(_round_to(np.array([income[i] * rng.uniform(0.08, 0.2)]), 10.0)[0]),
                 "pct_nonwhite": float(pct_nonwhite[i]),
                 "pct_nonwhite_moe": round(float(rng.uniform(2.5, 7.5)), 1),
                 "pct_poverty": float(pct_poverty[i]),
@@ -236,9 +239,7 @@ def triangle_tables(quads: FloatArray) -> tuple[FloatArray, FloatArray, FloatArr
 
     def _area(t: FloatArray) -> FloatArray:
         a, b, c = t[:, 0], t[:, 1], t[:, 2]
-        cross = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (
-            c[:, 0] - a[:, 0]
-        )
+        cross = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
         return np.asarray(0.5 * cross, dtype=np.float64)
 
     a1, a2 = _area(t1), _area(t2)

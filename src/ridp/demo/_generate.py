@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -31,9 +30,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
+import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
+import pyarrow.csv as pacsv  # type: ignore[import-untyped,unused-ignore]
 
 from ridp.demo import _catalog as cat
 from ridp.demo._city import SHRINK, Areas, build_areas, geojson_text, triangle_tables
@@ -110,8 +109,7 @@ MESS_DEFINITIONS: dict[str, str] = {
     "them (pandas: df.duplicated().sum())",
     "duplicate_id_rows": "rows that reuse the service_request_id of a different row "
     "(pandas: df.drop_duplicates().duplicated('service_request_id').sum())",
-    "closed_before_opened": "closed_datetime earlier than requested_datetime "
-    "(placeholder dates excluded)",
+    "closed_before_opened": "closed_datetime earlier than requested_datetime (placeholder dates excluded)",
     "closed_placeholder_1900": "closed_datetime == '1900-01-01T00:00:00' on a Closed request",
     "coords_placeholder_zero": "latitude == 0 and longitude == 0",
     "coords_missing": "latitude and longitude both empty",
@@ -123,8 +121,7 @@ MESS_DEFINITIONS: dict[str, str] = {
     "address_whitespace": "address non-empty but whitespace only",
     "address_na": "address == 'N/A'",
     "neighbourhood_padded": "neighbourhood with a leading or trailing space",
-    "date_format_us_12h": "rows whose datetimes read '04/05/2023 01:22:00 PM' "
-    "(%m/%d/%Y %I:%M:%S %p)",
+    "date_format_us_12h": "rows whose datetimes read '04/05/2023 01:22:00 PM' (%m/%d/%Y %I:%M:%S %p)",
     "date_format_iso_minute": "rows whose datetimes read '2023-04-05 13:22' (%Y-%m-%d %H:%M)",
 }
 
@@ -220,9 +217,7 @@ def _calendar() -> _Calendar:
     level_after = float(boosted.sum())
     p_after = boosted / level_after
     level_total = np.where(np.arange(n_days) >= change_index, level_after, 1.0)
-    years = np.array(
-        [(cat.START_DATE + timedelta(days=int(i))).year for i in range(n_days)], dtype=np.int64
-    )
+    years = np.array([(cat.START_DATE + timedelta(days=int(i))).year for i in range(n_days)], dtype=np.int64)
     return _Calendar(
         first_day=first,
         n_days=n_days,
@@ -253,7 +248,7 @@ def _largest_remainder(total: int, weights: IntArray) -> IntArray:
     if rest:
         order = np.argsort(-(exact - out), kind="stable")
         out[order[:rest]] += 1
-    return out
+    return np.asarray(out, dtype=np.int64)
 
 
 def _chunk_day_ranges(day_counts: IntArray, chunk_rows: int) -> list[tuple[int, int]]:
@@ -324,8 +319,9 @@ class _Strings:
         """ISO-8601 strings for epoch seconds (null where not ``valid``)."""
         day = ts // _SECONDS_PER_DAY - self.day0
         sec = ts % _SECONDS_PER_DAY
-        mask = None if valid is None else ~valid
-        if mask is not None:
+        mask = None
+        if valid is not None:
+            mask = ~valid
             day = np.where(valid, day, 0)
             sec = np.where(valid, sec, 0)
         day_s = self.day_iso.take(pa.array(day, pa.int64(), mask=mask))
@@ -415,9 +411,7 @@ def _chunk(
     # --- clean values -----------------------------------------------------
     after = day >= cal.change_index
     u = rng.random(n)
-    stype = np.where(
-        after, _draw(_cumulative(cal.p_after), u), _draw(_cumulative(cal.p_before), u)
-    )
+    stype = np.where(after, _draw(_cumulative(cal.p_after), u), _draw(_cumulative(cal.p_before), u))
     hour = _draw(_cumulative(np.array(cat.HOURLY_WEIGHTS)), rng.random(n))
     noise = stype == [s.name for s in types].index("Noise Complaint")
     hour[noise] = _draw(_cumulative(np.array(cat.NOISE_HOURLY_WEIGHTS)), rng.random(int(noise.sum())))
@@ -442,17 +436,11 @@ def _chunk(
 
     log_median = np.log(np.array([s.median_days for s in types]) * _SECONDS_PER_DAY)
     sigma = np.array([s.sigma for s in types])
-    log_dur = (
-        log_median[stype]
-        + np.log(areas.closure_multiplier[area])
-        + sigma[stype] * rng.standard_normal(n)
-    )
+    log_dur = log_median[stype] + np.log(areas.closure_multiplier[area]) + sigma[stype] * rng.standard_normal(n)
     dur = np.maximum(60, np.rint(np.exp(np.minimum(log_dur, 25.0)))).astype(np.int64)
     closed_ts = ts + dur
     age_days = (ctx.export_ts - ts) / _SECONDS_PER_DAY
-    p_stuck = cat.STUCK_BASE_PROBABILITY + cat.STUCK_RECENT_PROBABILITY * np.exp(
-        -age_days / cat.STUCK_DECAY_DAYS
-    )
+    p_stuck = cat.STUCK_BASE_PROBABILITY + cat.STUCK_RECENT_PROBABILITY * np.exp(-age_days / cat.STUCK_DECAY_DAYS)
     stuck = rng.random(n) < p_stuck
     is_closed = (closed_ts <= ctx.export_ts) & ~stuck
     open_status = np.where(rng.random(n) < cat.OPEN_STATUS_SHARE, 1, 2)
@@ -464,18 +452,14 @@ def _chunk(
     p_high = np.array([s.p_high for s in types])[stype]
     p_low = np.array([s.p_low for s in types])[stype]
     priority = np.where(up < p_high, 2, np.where(up < p_high + p_low, 0, 1)).astype(np.int64)
-    desc = st.desc_offset[stype] + np.floor(rng.random(n) * st.desc_count[stype]).astype(
-        np.int64
-    )
+    desc = st.desc_offset[stype] + np.floor(rng.random(n) * st.desc_count[stype]).astype(np.int64)
     house = rng.integers(1, 1_400, n)
     street = area * cat.STREETS_PER_AREA + rng.integers(0, cat.STREETS_PER_AREA, n)
     neighbourhood = area.copy()
 
     # --- realised statistics (clean) --------------------------------------
     local = (day - d0) * acc.n_types + stype
-    acc.day_type[d0:d1] += np.bincount(local, minlength=(d1 - d0) * acc.n_types).reshape(
-        d1 - d0, acc.n_types
-    )
+    acc.day_type[d0:d1] += np.bincount(local, minlength=(d1 - d0) * acc.n_types).reshape(d1 - d0, acc.n_types)
     acc.area_counts += np.bincount(area, minlength=acc.n_areas)
     acc.channel_counts += np.bincount(channel, minlength=len(cat.CHANNELS))
     acc.status_counts += np.bincount(status, minlength=len(cat.STATUSES))
@@ -565,9 +549,7 @@ def _chunk(
     def take(vocab: Any, idx: IntArray) -> Any:
         return vocab.take(pa.array(idx[e], pa.int64()))
 
-    ids = pc.binary_join_element_wise(
-        "SR-", pc.utf8_lpad(pc.cast(pa.array(id_num[e]), pa.string()), 8, "0"), ""
-    )
+    ids = pc.binary_join_element_wise("SR-", pc.utf8_lpad(pc.cast(pa.array(id_num[e]), pa.string()), 8, "0"), "")
     ts_e, upd_e, clo_e, closed_e = ts[e], updated_ts[e], closed_ts[e], is_closed[e]
     requested = st.iso(ts_e)
     updated = st.iso(upd_e)
@@ -581,9 +563,7 @@ def _chunk(
     m1900 = mask_of(placeholder)[e]
     closed = _replace(closed, m1900, pa.array([PLACEHOLDER_DATETIME] * int(m1900.sum())))
 
-    address = pc.binary_join_element_wise(
-        pc.cast(pa.array(house[e]), pa.string()), take(st.street, street), " "
-    )
+    address = pc.binary_join_element_wise(pc.cast(pa.array(house[e]), pa.string()), take(st.street, street), " ")
     a_mess = np.concatenate([a_blank, a_ws, a_na])
     a_vals = np.array(
         [""] * a_blank.size
@@ -659,9 +639,7 @@ def _truth(
     city_rate = n_base / total_pop / years_span * 1000 if total_pop else float("nan")
     hot = np.isin(np.array(areas.area_ids), areas.hot_spot_ids)
     other_pop = int(areas.population[~hot].sum())
-    other_rate = (
-        acc.area_counts[~hot].sum() / other_pop / years_span * 1000 if other_pop else float("nan")
-    )
+    other_rate = acc.area_counts[~hot].sum() / other_pop / years_span * 1000 if other_pop else float("nan")
     area_rate = acc.area_counts / areas.population / years_span * 1000
     area_rows: list[dict[str, Any]] = []
     for i in range(areas.count):
@@ -741,9 +719,7 @@ def _truth(
             "clean": n_base,
             "exact_duplicate_rows": acc.mess["exact_duplicate_rows"],
             "chunks": n_chunks,
-            "status_as_written": {
-                s: int(c) for s, c in zip(cat.STATUSES, acc.written_status, strict=True)
-            },
+            "status_as_written": {s: int(c) for s, c in zip(cat.STATUSES, acc.written_status, strict=True)},
         },
         "volume": {
             "weekday_factors_mon_first": list(cat.WEEKDAY_FACTORS),
@@ -767,9 +743,7 @@ def _truth(
             "planted_factor": cat.LEVEL_CHANGE_FACTOR,
             "realised_factor": _r(realised_factor),
             "realised_daily_mean_before": _r(float(n_type[:ci].mean()) if ci else float("nan"), 3),
-            "realised_daily_mean_after": _r(
-                float(n_type[ci:].mean()) if ci < cal.n_days else float("nan"), 3
-            ),
+            "realised_daily_mean_after": _r(float(n_type[ci:].mean()) if ci < cal.n_days else float("nan"), 3),
             "realised_method": "(count after / expected shape after) / (count before / "
             "expected shape before), shape = weekday*trend*season",
         },
@@ -778,9 +752,7 @@ def _truth(
             "planted_rate_multiplier": cat.HOT_SPOT_RATE_MULTIPLIER,
             "other_areas_rate_multiplier_range": list(cat.BASE_RATE_MULTIPLIER_RANGE),
             "realised_per_capita_ratio": {
-                r["area_id"]: r["per_capita_ratio_to_city"]
-                for r in area_rows
-                if r["hot_spot"]
+                r["area_id"]: r["per_capita_ratio_to_city"] for r in area_rows if r["hot_spot"]
             },
             "realised_ratio_to_other_areas": {
                 areas.area_ids[i]: _r(area_rate[i] / other_rate) for i in np.flatnonzero(hot)
@@ -803,8 +775,7 @@ def _truth(
             "closed_requests": int(c_secs.size),
             "open_requests": int(n_base - c_secs.size),
             "open_share_by_request_year": {
-                str(y): _r(v[1] / v[0]) if v[0] else None
-                for y, v in sorted(acc.year_counts.items())
+                str(y): _r(v[1] / v[0]) if v[0] else None for y, v in sorted(acc.year_counts.items())
             },
         },
         "service_types": [
@@ -879,7 +850,7 @@ def _generate(
         centroids=centroids,
     )
 
-    quotas_total = {key: int(math.floor(rows * rate)) for key, rate in MESS_RATES.items()}
+    quotas_total = {key: math.floor(rows * rate) for key, rate in MESS_RATES.items()}
     n_dup = quotas_total["exact_duplicate_rows"]
     n_base = rows - n_dup
     rng_days = np.random.default_rng([seed, 2])
@@ -889,9 +860,7 @@ def _generate(
     chunk_sizes = np.array([int(day_counts[a:b].sum()) for a, b in ranges], dtype=np.int64)
     quotas = {key: _largest_remainder(q, chunk_sizes) for key, q in quotas_total.items()}
 
-    acc = _Accumulator(
-        n_days=calendar.n_days, n_types=len(cat.SERVICE_TYPES), n_areas=areas.count
-    )
+    acc = _Accumulator(n_days=calendar.n_days, n_types=len(cat.SERVICE_TYPES), n_areas=areas.count)
     requests_path = directory / REQUESTS_FILE
     partial = directory / (REQUESTS_FILE + ".partial")
     options = pacsv.WriteOptions(include_header=True, quoting_style="needed")
@@ -909,7 +878,7 @@ def _generate(
                 progress(done, rows)
     if done != rows:  # pragma: no cover - guarded by construction
         raise RuntimeError(f"wrote {done} rows, expected {rows}")
-    os.replace(partial, requests_path)
+    partial.replace(requests_path)
 
     geo_path = directory / NEIGHBOURHOODS_FILE
     geo_path.write_text(geojson_text(areas), encoding="utf-8")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import codecs
 import re
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,9 +132,7 @@ def _run_copy(con: Any, query: str, target: Path, progress: Progress | None) -> 
 
     def work() -> None:
         try:
-            row = con.execute(
-                f"COPY ({query}) TO {_lit(str(target))} (FORMAT parquet, COMPRESSION zstd)"
-            ).fetchone()
+            row = con.execute(f"COPY ({query}) TO {_lit(str(target))} (FORMAT parquet, COMPRESSION zstd)").fetchone()
             result["rows"] = int(row[0]) if row else 0
         except BaseException as exc:  # re-raised in the calling thread
             result["error"] = exc
@@ -179,7 +176,9 @@ def _translate(exc: BaseException, sniffed: Sniffed) -> Exception:
     if "Invalid unicode" in message or "not utf-8" in message:
         return EncodingError(
             f"bytes that are not {sniffed.encoding}: the file mixes encodings",
-            path=path, row=row, hint="state the encoding with --encoding, or re-export the file as UTF-8",
+            path=path,
+            row=row,
+            hint="state the encoding with --encoding, or re-export the file as UTF-8",
         )
     if "Maximum line size" in message:
         return LineTooLongError("the line is longer than the allowed maximum", path=path, row=row)

@@ -70,6 +70,7 @@ class Sniffed:
     delimiter: str  # "" for Parquet
     columns: tuple[ColumnGuess, ...]
     sample_rows: int
+    warnings: tuple[str, ...] = ()  # what the sample shows a person should know; never values
 
 
 def sniff_file(
@@ -118,7 +119,8 @@ def _sniff_parquet(path: Path, size: int, head: bytes, max_columns: int) -> Snif
         raise CorruptFileError(f"the Parquet file is damaged: {exc}", path=path) from None
     if len(schema.names) > max_columns:
         raise TooManyColumnsError(
-            f"has {len(schema.names):,} columns; at most {max_columns:,} are allowed", path=path,
+            f"has {len(schema.names):,} columns; at most {max_columns:,} are allowed",
+            path=path,
             hint="raise RIDP_MAX_COLUMNS if this is intended",
         )
     if meta.num_rows == 0:
@@ -145,13 +147,16 @@ def _sniff_csv(
             raise FileFormatError(f"unknown encoding {encoding!r}", path=path) from None
     if not enc.startswith("utf-16") and b"\x00" in head:
         raise BinaryFileError(
-            "holds binary data, not text: it is not a CSV file", path=path,
+            "holds binary data, not text: it is not a CSV file",
+            path=path,
             hint="upload the CSV export, or a Parquet file",
         )
     first_newline = head.find(b"\n") if not enc.startswith("utf-16") else head.find(b"\n\x00")
     if first_newline < 0 and size > max_line_bytes:
         raise LineTooLongError(
-            f"line 1 is longer than {max_line_bytes:,} bytes", path=path, row=1,
+            f"line 1 is longer than {max_line_bytes:,} bytes",
+            path=path,
+            row=1,
             hint="is this really a CSV file? raise RIDP_MAX_LINE_BYTES if it is",
         )
     # Decode the sample, dropping a character cut in half at its end.
@@ -161,7 +166,9 @@ def _sniff_csv(
     except UnicodeDecodeError as exc:
         row = cut[: exc.start].count(b"\n") + 1
         raise EncodingError(
-            f"bytes that are not {enc} at byte {exc.start:,}", path=path, row=row,
+            f"bytes that are not {enc} at byte {exc.start:,}",
+            path=path,
+            row=row,
             hint="state the encoding with --encoding",
         ) from None
     text = text.lstrip("\ufeff")
@@ -181,7 +188,9 @@ def _sniff_csv(
         raise EmptyFileError("the file has no header row", path=path) from None
     if len(header) > max_columns:
         raise TooManyColumnsError(
-            f"has {len(header):,} columns; at most {max_columns:,} are allowed", path=path, row=1,
+            f"has {len(header):,} columns; at most {max_columns:,} are allowed",
+            path=path,
+            row=1,
             hint="raise RIDP_MAX_COLUMNS if this is intended",
         )
     names = _clean_names(header)
@@ -202,7 +211,9 @@ def _sniff_csv(
                 column = names[-1] if len(record) > len(names) else names[len(record)]
                 raise RaggedRowError(
                     f"has {len(record)} fields, {more_or_fewer} than the header's {len(names)}",
-                    path=path, row=line, column=column,
+                    path=path,
+                    row=line,
+                    column=column,
                 )
             rows += 1
             for i, value in enumerate(record):
@@ -213,7 +224,43 @@ def _sniff_csv(
     if rows == 0:
         raise EmptyFileError("the file has a header but no data rows", path=path)
     columns = tuple(ColumnGuess(name, _guess_type(vals)) for name, vals in zip(names, values, strict=True))
-    return Sniffed(path, "csv", size, enc, delim, columns, rows)
+    warnings = _sample_warnings(names, values, columns, rows, complete)
+    return Sniffed(path, "csv", size, enc, delim, columns, rows, warnings)
+
+
+_DATE_LIKE = re.compile(
+    r"\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2})?(\.\d+)?( ?[AaPp][Mm])?)?( ?([+-]\d{2}(:?\d{2})?|Z|UTC))?"
+)
+
+
+def _sample_warnings(
+    names: list[str], values: list[list[str]], columns: tuple[ColumnGuess, ...], rows: int, complete: bool
+) -> tuple[str, ...]:
+    """Findings from the sample that a person should know at ingest (counts, never values)."""
+    scope = f"all {rows:,} rows" if complete else f"the first {rows:,} rows"
+    found: list[str] = []
+    seen: set[tuple[str, ...]] = set()
+    duplicates = 0
+    for record in zip(*values, strict=True):
+        if record in seen:
+            duplicates += 1
+        else:
+            seen.add(record)
+    if duplicates:
+        found.append(f"{duplicates:,} exact duplicate row(s) in {scope}")
+    spaces: list[str] = []
+    for name, vals, col in zip(names, values, columns, strict=True):
+        blanks = sum(1 for v in vals if v != "" and v.strip() == "")
+        if blanks:
+            spaces.append(f"{name} {blanks:,}")
+        present = [v.strip() for v in vals if v.strip()]
+        if col.duckdb_type == "VARCHAR" and present:
+            dated = sum(1 for v in present if _DATE_LIKE.fullmatch(v))
+            if dated / len(present) >= 0.9:
+                found.append(f"column {name!r} holds dates not in ISO form (day/month/year, a time zone...): kept as text")
+    if spaces:
+        found.append(f"values made only of spaces in {scope}: " + ", ".join(spaces))
+    return tuple(found)
 
 
 def _sniff_encoding(path: Path, head: bytes) -> str:
@@ -232,7 +279,8 @@ def _sniff_encoding(path: Path, head: bytes) -> str:
         # Valid UTF-8 letters beside bytes that are not UTF-8: two encodings in one file.
         raise EncodingError(
             "mixes encodings: it holds UTF-8 text and bytes that are not UTF-8",
-            path=path, row=sample[:first_bad].count(b"\n") + 1,
+            path=path,
+            row=sample[:first_bad].count(b"\n") + 1,
             hint="re-export the file in one encoding, or state it with --encoding",
         )
     try:
@@ -281,7 +329,12 @@ def _clean_names(header: list[str]) -> list[str]:
 def _check_names(path: Path, names: list[str]) -> None:
     for name in names:
         if any(ord(ch) < 32 for ch in name):
-            raise FileFormatError("a column name holds control characters", path=path, row=1, column=name.encode("unicode_escape").decode())
+            raise FileFormatError(
+                "a column name holds control characters",
+                path=path,
+                row=1,
+                column=name.encode("unicode_escape").decode(),
+            )
 
 
 def _guess_type(values: list[str]) -> str:
@@ -290,9 +343,17 @@ def _guess_type(values: list[str]) -> str:
         return "VARCHAR"
     if any(v != "" and v.strip() == "" for v in values):
         return "VARCHAR"  # blanks made of spaces are data (a quality finding), not numbers
-    for pattern, duck_type in ((_INT, "BIGINT"), (_FLOAT, "DOUBLE"), (_BOOL, "BOOLEAN"), (_DATE, "DATE"), (_TIMESTAMP, "TIMESTAMP")):
+    for pattern, duck_type in (
+        (_INT, "BIGINT"),
+        (_FLOAT, "DOUBLE"),
+        (_BOOL, "BOOLEAN"),
+        (_DATE, "DATE"),
+        (_TIMESTAMP, "TIMESTAMP"),
+    ):
         if all(pattern.fullmatch(v) for v in present):
-            if duck_type == "BIGINT" and any(len(v.lstrip("+-")) > 1 and v.lstrip("+-").startswith("0") for v in present):
+            if duck_type == "BIGINT" and any(
+                len(v.lstrip("+-")) > 1 and v.lstrip("+-").startswith("0") for v in present
+            ):
                 return "VARCHAR"
             return duck_type
     return "VARCHAR"

@@ -92,13 +92,22 @@ def parse_file(
 def _decode_result(payload: dict[str, Any]) -> tuple[Sniffed, ConvertResult]:
     s = payload["sniffed"]
     sniffed = Sniffed(
-        path=Path(s["path"]), kind=s["kind"], size=s["size"], encoding=s["encoding"], delimiter=s["delimiter"],
-        columns=tuple(ColumnGuess(**c) for c in s["columns"]), sample_rows=s["sample_rows"],
+        path=Path(s["path"]),
+        kind=s["kind"],
+        size=s["size"],
+        encoding=s["encoding"],
+        delimiter=s["delimiter"],
+        columns=tuple(ColumnGuess(**c) for c in s["columns"]),
+        sample_rows=s["sample_rows"],
+        warnings=tuple(s["warnings"]),
     )
     r = payload["result"]
     result = ConvertResult(
-        rows=r["rows"], columns=tuple(ColumnSpec(**c) for c in r["columns"]), encoding=r["encoding"],
-        delimiter=r["delimiter"], demoted=tuple(r["demoted"]),
+        rows=r["rows"],
+        columns=tuple(ColumnSpec(**c) for c in r["columns"]),
+        encoding=r["encoding"],
+        delimiter=r["delimiter"],
+        demoted=tuple(r["demoted"]),
     )
     return sniffed, result
 
@@ -108,7 +117,13 @@ def _decode_error(payload: dict[str, Any]) -> Exception:
     if not (isinstance(cls, type) and issubclass(cls, errors.RidpError)):
         return errors.FileFormatError(payload["message"])
     if issubclass(cls, errors.FileFormatError):
-        return cls(payload["reason"], path=payload.get("path"), row=payload.get("row"), column=payload.get("column"), hint=payload.get("hint"))
+        return cls(
+            payload["reason"],
+            path=payload.get("path"),
+            row=payload.get("row"),
+            column=payload.get("column"),
+            hint=payload.get("hint"),
+        )
     return cls(payload["message"])
 
 
@@ -152,20 +167,30 @@ def main() -> int:
     transcoded = target.with_suffix(".utf8.csv")
     try:
         sniffed = sniff_file(
-            source, encoding=job["encoding"], delimiter=job["delimiter"],
-            max_columns=job["max_columns"], max_line_bytes=job["max_line_bytes"],
+            source,
+            encoding=job["encoding"],
+            delimiter=job["delimiter"],
+            max_columns=job["max_columns"],
+            max_line_bytes=job["max_line_bytes"],
         )
         read_from = source
         if sniffed.kind == "csv" and sniffed.encoding not in ("utf-8", "utf-8-sig", "ascii"):
             transcode_to_utf8(source, transcoded, sniffed.encoding, lambda f: _emit({"progress": f}))
             read_from = transcoded
         con = locked_duckdb(
-            ":memory:", allowed_directories=[target.parent], allowed_paths=[read_from],
+            ":memory:",
+            allowed_directories=[target.parent],
+            allowed_paths=[read_from],
             memory_limit=min(int(job["engine_memory"]), int(job["memory_bytes"]) // 2),
-            temp_directory=target.parent, spatial=False,
+            temp_directory=target.parent,
+            spatial=False,
         )
         result = convert_to_parquet(
-            sniffed, read_from, target, con, max_line_bytes=job["max_line_bytes"],
+            sniffed,
+            read_from,
+            target,
+            con,
+            max_line_bytes=job["max_line_bytes"],
             progress=lambda f: _emit({"progress": f}),
         )
         con.close()

@@ -15,7 +15,9 @@ from ridp.workspace.people import cities_for, is_programme_admin
 __all__ = ["add_city", "list_cities"]
 
 
-def add_city(actor: User, name: str, *, slug: str | None = None, timezone: str = "UTC", cohort: str | None = None) -> City:
+def add_city(
+    actor: User, name: str, *, slug: str | None = None, timezone: str = "UTC", cohort: str | None = None
+) -> City:
     """Add a city to the programme (programme admins only).
 
     Examples
@@ -41,8 +43,12 @@ def add_city(actor: User, name: str, *, slug: str | None = None, timezone: str =
     with transaction.atomic():
         cohort_obj = None
         if cohort:
-            cohort_obj, _ = Cohort.objects.get_or_create(programme=programme, name=cohort, defaults={"year": _year(cohort)})
-        city = City.objects.create(programme=programme, cohort=cohort_obj, name=name.strip(), slug=slug_value, timezone=timezone)
+            cohort_obj, _ = Cohort.objects.get_or_create(
+                programme=programme, name=cohort, defaults={"year": _year(cohort)}
+            )
+        city = City.objects.create(
+            programme=programme, cohort=cohort_obj, name=name.strip(), slug=slug_value, timezone=timezone
+        )
         audit.record("city.added", actor=actor, city=city, obj=city)
     return city
 

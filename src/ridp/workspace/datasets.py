@@ -32,7 +32,7 @@ from ridp.config import Config
 from ridp.errors import FieldError, IntegrityError, NotFoundError, PermissionDeniedError
 from ridp.ingest import parse_file
 from ridp.workspace import audit
-from ridp.workspace.models import City, Column, Dataset, DatasetVersion, User
+from ridp.workspace.models import Column, Dataset, DatasetVersion, User
 from ridp.workspace.people import can_read_rows, can_upload, require_city
 from ridp.workspace.store import city_dir, home, sha256_file, staging_lock
 
@@ -89,8 +89,10 @@ def add_file(
         raise FieldError("name", "a dataset needs a name")
     if not source.is_file():
         raise FieldError("file", f"{source} is not a file")
-    if delimiter is not None and (len(delimiter) != 1 or delimiter in "\"\r\n"):
-        raise FieldError("delimiter", f"{delimiter!r} cannot separate fields; give one character such as , ; | or a tab")
+    if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
+        raise FieldError(
+            "delimiter", f"{delimiter!r} cannot separate fields; give one character such as , ; | or a tab"
+        )
     config = Config.from_env()
 
     report(0.0, "checksum")
@@ -110,9 +112,14 @@ def add_file(
         staged = staging / f"{ingest_id}.parquet"
         report(0.1, "parse")
         sniffed, result = parse_file(
-            source, staged, encoding=encoding, delimiter=delimiter,
-            max_columns=config.max_columns, max_line_bytes=config.max_line_bytes,
-            memory_bytes=config.parse_memory, cpu_seconds=config.parse_cpu_seconds,
+            source,
+            staged,
+            encoding=encoding,
+            delimiter=delimiter,
+            max_columns=config.max_columns,
+            max_line_bytes=config.max_line_bytes,
+            memory_bytes=config.parse_memory,
+            cpu_seconds=config.parse_cpu_seconds,
             engine_memory=config.engine_memory,
             progress=lambda f: report(0.1 + 0.8 * f, "parse"),
         )
@@ -122,10 +129,10 @@ def add_file(
             os.fsync(fh.fileno())
         file_sha = sha256_file(staged)
         final = versions_dir / f"{ingest_id}.parquet"
-        os.replace(staged, final)
+        staged.replace(final)
         _fsync_dir(versions_dir)
         report(0.95, "commit")
-        notes: list[str] = []
+        notes: list[str] = list(sniffed.warnings)
         if result.demoted:
             notes.append("read as text because a value did not fit the sniffed type: " + ", ".join(result.demoted))
         try:
@@ -135,12 +142,21 @@ def add_file(
                     dataset = Dataset.objects.create(city=city_obj, name=dataset_name, created_by=actor)
                 number = (dataset.versions.aggregate(n=Max("number"))["n"] or 0) + 1
                 version = DatasetVersion.objects.create(
-                    dataset=dataset, number=number, source_sha256=source_sha, source_name=source.name,
-                    source_format=sniffed.kind, source_bytes=sniffed.size, encoding=result.encoding,
-                    delimiter=result.delimiter, file=final.relative_to(home()).as_posix(), file_sha256=file_sha,
-                    file_bytes=final.stat().st_size, rows=result.rows,
+                    dataset=dataset,
+                    number=number,
+                    source_sha256=source_sha,
+                    source_name=source.name,
+                    source_format=sniffed.kind,
+                    source_bytes=sniffed.size,
+                    encoding=result.encoding,
+                    delimiter=result.delimiter,
+                    file=final.relative_to(home()).as_posix(),
+                    file_sha256=file_sha,
+                    file_bytes=final.stat().st_size,
+                    rows=result.rows,
                     schema=[{"name": c.name, "position": c.position, "dtype": c.dtype} for c in result.columns],
-                    notes=notes, created_by=actor,
+                    notes=notes,
+                    created_by=actor,
                 )
                 Column.objects.bulk_create(
                     Column(version=version, position=c.position, name=c.name, dtype=c.dtype) for c in result.columns
@@ -148,15 +164,23 @@ def add_file(
                 dataset.current_version = version
                 dataset.save(update_fields=["current_version"])
                 audit.record(
-                    "dataset.version_added", actor=actor, city=city_obj, obj=version,
-                    dataset=dataset.name, number=number, rows=result.rows, source_sha256=source_sha,
+                    "dataset.version_added",
+                    actor=actor,
+                    city=city_obj,
+                    obj=version,
+                    dataset=dataset.name,
+                    number=number,
+                    rows=result.rows,
+                    source_sha256=source_sha,
                 )
                 if _before_commit is not None:
                     _before_commit()
         except DjangoIntegrityError:
             # Another ingest stored the same bytes first: that version stands.
             final.unlink(missing_ok=True)
-            same = DatasetVersion.objects.get(dataset__city=city_obj, dataset__name=dataset_name, source_sha256=source_sha)
+            same = DatasetVersion.objects.get(
+                dataset__city=city_obj, dataset__name=dataset_name, source_sha256=source_sha
+            )
             return IngestOutcome(same, created=False)
         except BaseException:
             final.unlink(missing_ok=True)
@@ -175,9 +199,7 @@ def _verify(staged: Path, rows: int) -> None:
 
 def list_datasets(actor: User, city: str) -> list[Dataset]:
     city_obj = require_city(actor, city)
-    return list(
-        Dataset.objects.filter(city=city_obj).select_related("current_version", "city").order_by("name")
-    )
+    return list(Dataset.objects.filter(city=city_obj).select_related("current_version", "city").order_by("name"))
 
 
 def get_dataset(actor: User, city: str, name: str) -> Dataset:
@@ -217,8 +239,9 @@ def preview(actor: User, city: str, name: str, *, limit: int = 20, version: int 
     if chosen is None:
         raise NotFoundError(f"{dataset} has no version {version}")
     masked = tuple(
-        chosen.columns.filter(classification__in=[Column.Classification.PERSONAL, Column.Classification.SENSITIVE])
-        .values_list("name", flat=True)
+        chosen.columns.filter(
+            classification__in=[Column.Classification.PERSONAL, Column.Classification.SENSITIVE]
+        ).values_list("name", flat=True)
     )
     parquet = pq.ParquetFile(home() / chosen.file)
     batch = next(parquet.iter_batches(batch_size=limit), None)

@@ -31,11 +31,7 @@ def acting_user() -> User:
         if user is None:
             raise NotFoundError(f"RIDP_USER={username!r} is not an active person in this workspace")
         return user
-    admin = (
-        User.objects.filter(is_active=True, memberships__role=Role.PROGRAMME_ADMIN)
-        .order_by("id")
-        .first()
-    )
+    admin = User.objects.filter(is_active=True, memberships__role=Role.PROGRAMME_ADMIN).order_by("id").first()
     if admin is None:
         raise WorkspaceError("this workspace has no programme admin", hint="run `ridp init`")
     return admin
@@ -100,5 +96,7 @@ def add_member(actor: User, username: str, role: str, *, city: City | None = Non
         if role_value in PROGRAMME_ROLES and role_value != Role.PROGRAMME_ADMIN and city is not None:
             Membership.objects.get_or_create(user=user, programme=programme, city=None, role=role_value)
         membership, _ = Membership.objects.get_or_create(user=user, programme=programme, city=city, role=role_value)
-        audit.record("permission.granted", actor=actor, city=city, obj=membership, role=role_value.value, user=user.username)
+        audit.record(
+            "permission.granted", actor=actor, city=city, obj=membership, role=role_value.value, user=user.username
+        )
     return membership

@@ -32,8 +32,8 @@ from ridp.workspace import audit
 from ridp.workspace.models import City, Dataset, DatasetVersion, Membership, Programme, Role, User
 
 __all__ = [
-    "city_dir",
     "check_integrity",
+    "city_dir",
     "ensure_ready",
     "home",
     "init_workspace",
@@ -62,9 +62,11 @@ def sha256_file(path: Path, chunk: int = 4 * 1024 * 1024) -> str:
 
 def is_initialised() -> bool:
     """Whether the store exists and has a programme."""
-    config = Config.from_env()
-    if not config.database_url and not (config.home / "workspace.sqlite3").exists():
-        return False
+    if connection.vendor == "sqlite":
+        name = str(connection.settings_dict["NAME"])
+        in_memory = name == ":memory:" or name.startswith("file:")
+        if not in_memory and not Path(name).exists():
+            return False  # asking SQLite would create an empty file
     if "workspace_programme" not in connection.introspection.table_names():
         return False
     return Programme.objects.exists()
@@ -115,7 +117,7 @@ def staging_lock(staging: Path, ingest_id: str) -> Iterator[Path]:
     fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        if os.fstat(fd).st_ino != os.stat(lock_path).st_ino:
+        if os.fstat(fd).st_ino != lock_path.stat().st_ino:
             raise WorkspaceError("a staging lock was removed under a running ingest; try again")
         yield lock_path
     finally:

@@ -1,0 +1,58 @@
+# ridp — every target sets up what it needs on a fresh machine and prints each stage's duration.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TIMED := scripts/timed
+DEMO_ROWS ?= 200000
+DEMO_DIR ?= demo-city
+export RIDP_HOME ?= $(CURDIR)/ridp-data
+TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+export TEST_DATABASE_URL
+
+.PHONY: setup demo test test-fast bench stress lint format clean
+
+$(BIN)/.installed: pyproject.toml
+	@$(TIMED) "system packages" scripts/system-deps
+	@$(TIMED) "virtual environment" bash -c '[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)'
+	@$(TIMED) "python packages" $(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+setup: $(BIN)/.installed
+
+demo: setup
+	@rm -rf "$(RIDP_HOME)"
+	@$(TIMED) "workspace" $(BIN)/ridp init --admin admin
+	@$(TIMED) "demo city ($(DEMO_ROWS) requests)" $(BIN)/ridp demo city $(DEMO_DIR) --rows $(DEMO_ROWS)
+	@$(TIMED) "city" $(BIN)/ridp city add "Demo City" --slug demo --timezone America/New_York --cohort 2026
+	@$(TIMED) "ingest requests" $(BIN)/ridp data add $(DEMO_DIR)/service_requests.csv --city demo --name service_requests
+	@$(TIMED) "ingest population" $(BIN)/ridp data add $(DEMO_DIR)/population.csv --city demo --name population
+	@$(TIMED) "catalog" $(BIN)/ridp data list --city demo
+
+test: setup
+	@$(TIMED) "postgresql" scripts/ensure-postgres
+	@$(TIMED) "lint" $(MAKE) --no-print-directory lint
+	@$(TIMED) "tests (SQLite store; DuckDB, PostgreSQL, Spark engines)" $(BIN)/pytest -q
+	@$(TIMED) "store tests on PostgreSQL" env DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -m store
+	@$(TIMED) "benchmark smoke (10,000 rows)" $(BIN)/python benchmarks/ingest.py --rows 10000 --repeat 1
+
+test-fast: setup
+	@$(BIN)/pytest -q -m "not spark and not slow"
+
+bench: setup
+	@$(TIMED) "benchmark: ingest" $(BIN)/python benchmarks/ingest.py
+
+stress: setup
+	@$(TIMED) "stress: kill -9 during ingest, 100 runs" env KILL_RUNS=100 $(BIN)/pytest -q -m kill tests/workspace/test_kill_ingest.py
+
+lint: setup
+	@$(BIN)/ruff check src tests benchmarks
+	@$(BIN)/ruff format --check src tests benchmarks
+	@$(BIN)/mypy
+
+format: setup
+	@$(BIN)/ruff format src tests benchmarks
+	@$(BIN)/ruff check --fix src tests benchmarks
+
+clean:
+	rm -rf $(VENV) ridp-data $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
