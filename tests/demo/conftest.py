@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,9 +13,10 @@ from ridp.demo import DemoCity
 from ridp.demo._generate import _generate
 
 ROWS = 50_000
-SEED = 11
+SEED = 4
 #: Small chunks so that the shared city spans several chunks, like a big one.
 CHUNK_ROWS = 12_000
+
 
 @pytest.fixture(scope="session")
 def city(tmp_path_factory: pytest.TempPathFactory) -> DemoCity:
@@ -38,6 +38,4 @@ def requests(city: DemoCity) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def rings(city: DemoCity) -> dict[str, np.ndarray]:
     geo = json.loads(city.neighbourhoods_geojson.read_text())
-    return {
-        f["properties"]["area_id"]: np.array(f["geometry"]["coordinates"][0], dtype=float) for f in geo["features"]
-    }
+    return {f["properties"]["area_id"]: np.array(f["geometry"]["coordinates"][0], dtype=float) for f in geo["features"]}

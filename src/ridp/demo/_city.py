@@ -168,9 +168,9 @@ def build_areas(seed: int) -> Areas:
                 "median_household_income": int(income[i]),
                 "median_household_income_moe": int(_round_to(np.array([income[i] * rng.uniform(0.08, 0.2)]), 10.0)[0]),
                 "pct_nonwhite": float(pct_nonwhite[i]),
-                "pct_nonwhite_moe": round(float(rng.uniform(2.5, 7.5)), 1),
+                "pct_nonwhite_moe": round(float(pct_nonwhite[i] * rng.uniform(0.06, 0.14) + 1.0), 1),
                 "pct_poverty": float(pct_poverty[i]),
-                "pct_poverty_moe": round(float(rng.uniform(1.5, 5.5)), 1),
+                "pct_poverty_moe": round(float(pct_poverty[i] * rng.uniform(0.15, 0.35) + 0.5), 1),
             }
         )
     return Areas(

@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -56,27 +57,29 @@ def parse_file(
         "cpu_seconds": cpu_seconds,
         "engine_memory": engine_memory,
     }
-    proc = subprocess.Popen(
+    outcome: dict[str, Any] | None = None
+    # stderr goes to a file, not a pipe: a chatty child must never block on a full pipe.
+    with tempfile.TemporaryFile(mode="w+") as errfile, subprocess.Popen(
         [sys.executable, "-m", "ridp.ingest.worker"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=errfile,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-    proc.stdin.write(json.dumps(job))
-    proc.stdin.close()
-    outcome: dict[str, Any] | None = None
-    for line in proc.stdout:
-        message = json.loads(line)
-        if "progress" in message:
-            if progress is not None:
-                progress(float(message["progress"]))
-        else:
-            outcome = message
-    stderr = proc.stderr.read()
-    code = proc.wait()
+    ) as proc:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(json.dumps(job))
+        proc.stdin.close()
+        for line in proc.stdout:
+            message = json.loads(line)
+            if "progress" in message:
+                if progress is not None:
+                    progress(float(message["progress"]))
+            else:
+                outcome = message
+        code = proc.wait()
+        errfile.seek(0)
+        stderr = errfile.read()
     if outcome is not None and "result" in outcome:
         return _decode_result(outcome["result"])
     if outcome is not None and "error" in outcome:
