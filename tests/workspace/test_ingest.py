@@ -128,7 +128,9 @@ def test_failure_inside_the_transaction_keeps_the_old_version_whole(people, tmp_
         raise RuntimeError("power cut")
 
     with pytest.raises(RuntimeError):
-        add_file(people.ana, write_csv(tmp_path / "requests.csv", requests(20)), city="springfield", _before_commit=crash)
+        add_file(
+            people.ana, write_csv(tmp_path / "requests.csv", requests(20)), city="springfield", _before_commit=crash
+        )
     assert get_dataset(people.ana, "springfield", "requests").current_version.rows == 10
     assert len(versions(people.ana, "springfield", "requests")) == 1
     assert check_integrity() == []

@@ -169,6 +169,9 @@ def _translate(exc: BaseException, sniffed: Sniffed) -> Exception:
     """
     message = str(exc)
     path = sniffed.path
+    if "INTERNAL Error" in message or "FATAL Error" in message:
+        # DuckDB's own bug, not the file's fault as far as we know: find what is wrong ourselves.
+        return _diagnose(sniffed, message)
     if isinstance(exc, MemoryError) or "Out of Memory" in message:
         return ResourceLimitError(f"{path.name}: parsing ran out of memory")
     m = _LINE.search(message)
@@ -195,3 +198,19 @@ def _translate(exc: BaseException, sniffed: Sniffed) -> Exception:
         return CorruptFileError(f"the Parquet file cannot be read: {message.splitlines()[0]}", path=path)
     first = message.splitlines()[0] if message else type(exc).__name__
     return FileFormatError(f"cannot be read: {first}", path=path, row=row)
+
+
+def _diagnose(sniffed: Sniffed, message: str) -> Exception:
+    """Scan the file with Python for invalid UTF-8, so the error names its row."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
+    line = 1
+    with sniffed.path.open("rb") as fh:
+        while chunk := fh.read(8 * 1024 * 1024):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                row = line + chunk[: exc.start].count(b"\n")
+                return EncodingError("bytes that are not utf-8: the file mixes encodings", path=sniffed.path, row=row)
+            line += chunk.count(b"\n")
+    first = message.splitlines()[0] if message else "unknown error"
+    return FileFormatError(f"the CSV reader failed ({first})", path=sniffed.path)

@@ -46,6 +46,7 @@ ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1")
 # Integers with a leading zero (ZIP codes, ids) stay text so nothing is lost.
 _INT = re.compile(r"[+-]?(0|[1-9]\d{0,17})")
 _FLOAT = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?")
+_LEADING_ZERO = re.compile(r"[+-]?0\d")
 _BOOL = re.compile(r"(?i)true|false")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?")
@@ -98,7 +99,11 @@ def sniff_file(
     if size == 0:
         raise EmptyFileError("the file is empty (0 bytes)", path=path)
     with path.open("rb") as fh:
-        head = fh.read(min(size, max(SAMPLE_BYTES, max_line_bytes + 1)))
+        head = fh.read(min(size, SAMPLE_BYTES))
+        if head.count(b"\n") < 2 and len(head) < size:
+            # No whole data row in the sample: read on far enough to find the
+            # first two line ends, or to know a line is longer than allowed.
+            head += fh.read(2 * max_line_bytes + 2 - len(head))
     if head[:4] == b"PAR1" or path.suffix.lower() == ".parquet":
         return _sniff_parquet(path, size, head, max_columns)
     return _sniff_csv(path, size, head, encoding, delimiter, max_columns, max_line_bytes)
@@ -151,14 +156,20 @@ def _sniff_csv(
             path=path,
             hint="upload the CSV export, or a Parquet file",
         )
-    first_newline = head.find(b"\n") if not enc.startswith("utf-16") else head.find(b"\n\x00")
-    if first_newline < 0 and size > max_line_bytes:
-        raise LineTooLongError(
-            f"line 1 is longer than {max_line_bytes:,} bytes",
-            path=path,
-            row=1,
-            hint="is this really a CSV file? raise RIDP_MAX_LINE_BYTES if it is",
-        )
+    newline = b"\n" if not enc.startswith("utf-16") else b"\n\x00"
+    start = 0
+    for row in (1, 2):
+        end = head.find(newline, start)
+        if (end < 0 and size - start > max_line_bytes) or end - start > max_line_bytes:
+            raise LineTooLongError(
+                f"line {row} is longer than {max_line_bytes:,} bytes",
+                path=path,
+                row=row,
+                hint="is this really a CSV file? raise RIDP_MAX_LINE_BYTES if it is",
+            )
+        if end < 0:
+            break
+        start = end + len(newline)
     # Decode the sample, dropping a character cut in half at its end.
     cut = head if len(head) == size else head[: head.rfind(b"\n") + 1] or head
     try:
@@ -257,7 +268,9 @@ def _sample_warnings(
         if col.duckdb_type == "VARCHAR" and present:
             dated = sum(1 for v in present if _DATE_LIKE.fullmatch(v))
             if dated / len(present) >= 0.9:
-                found.append(f"column {name!r} holds dates not in ISO form (day/month/year, a time zone...): kept as text")
+                found.append(
+                    f"column {name!r} holds dates not in ISO form (day/month/year, a time zone...): kept as text"
+                )
     if spaces:
         found.append(f"values made only of spaces in {scope}: " + ", ".join(spaces))
     return tuple(found)
@@ -351,9 +364,7 @@ def _guess_type(values: list[str]) -> str:
         (_TIMESTAMP, "TIMESTAMP"),
     ):
         if all(pattern.fullmatch(v) for v in present):
-            if duck_type == "BIGINT" and any(
-                len(v.lstrip("+-")) > 1 and v.lstrip("+-").startswith("0") for v in present
-            ):
-                return "VARCHAR"
+            if duck_type in ("BIGINT", "DOUBLE") and any(_LEADING_ZERO.match(v) for v in present):
+                return "VARCHAR"  # ZIP codes and ids keep their leading zeros
             return duck_type
     return "VARCHAR"

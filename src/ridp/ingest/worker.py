@@ -59,14 +59,17 @@ def parse_file(
     }
     outcome: dict[str, Any] | None = None
     # stderr goes to a file, not a pipe: a chatty child must never block on a full pipe.
-    with tempfile.TemporaryFile(mode="w+") as errfile, subprocess.Popen(
-        [sys.executable, "-m", "ridp.ingest.worker"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=errfile,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    ) as proc:
+    with (
+        tempfile.TemporaryFile(mode="w+") as errfile,
+        subprocess.Popen(
+            [sys.executable, "-m", "ridp.ingest.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errfile,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        ) as proc,
+    ):
         assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(json.dumps(job))
         proc.stdin.close()
@@ -87,7 +90,7 @@ def parse_file(
     if code < 0 and -code in (signal.SIGKILL, signal.SIGXCPU):
         raise errors.ResourceLimitError(f"{Path(source).name}: parsing was stopped: it passed its memory or CPU limit")
     last = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit code {code}"
-    if "MemoryError" in stderr or "bad_alloc" in stderr:
+    if any(sign in stderr for sign in ("MemoryError", "bad_alloc", "failed to map segment", "Cannot allocate memory")):
         raise errors.ResourceLimitError(f"{Path(source).name}: parsing ran out of memory")
     raise errors.FileFormatError(f"the parser failed: {last}", path=source)
 
