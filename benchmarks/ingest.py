@@ -356,7 +356,7 @@ def print_report(contenders: dict[str, Contender], summary: dict[str, Any], rows
     print(f"ingest benchmark: {rows:,} rows, {size / 1e6:,.1f} MB CSV, median of {repeat} fresh process(es) each")
     print(table(contenders, rows))
     print("peak RSS: ru_maxrss from wait4, max over runs (for ridp: its largest process, parse child included);")
-    print("  tree RSS: largest sampled sum over the live process tree (ridp's CLI + parse child at once).")
+    print("tree RSS: largest sampled sum over the live process tree (ridp's CLI + parse child at once).")
     for label, r in summary["ratios"].items():
         print(f"{label}: wall {fmt_ratio(r['wall'])}, peak RSS {fmt_ratio(r['peak_rss'])}")
     goals = summary["goals"]

@@ -13,7 +13,7 @@ from ridp.demo import DemoCity
 from ridp.demo._generate import _generate
 
 ROWS = 50_000
-SEED = 21
+SEED = 11
 #: Small chunks so that the shared city spans several chunks, like a big one.
 CHUNK_ROWS = 12_000
 
