@@ -350,10 +350,13 @@ def summarise(contenders: dict[str, Contender], rows: int) -> dict[str, Any]:
     return result
 
 
-def print_report(contenders: dict[str, Contender], summary: dict[str, Any], rows: int, csv: Path, repeat: int) -> None:
+def print_report(
+    contenders: dict[str, Contender], summary: dict[str, Any], rows: int, csv: Path, repeat: int, load_before: float
+) -> None:
     size = csv.stat().st_size
     print()
     print(f"ingest benchmark: {rows:,} rows, {size / 1e6:,.1f} MB CSV, median of {repeat} fresh process(es) each")
+    print(f"load average (1 min) before: {load_before:.2f}, after: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     print(table(contenders, rows))
     print("peak RSS: ru_maxrss from wait4, max over runs (for ridp: its largest process, parse child included);")
     print("tree RSS: largest sampled sum over the live process tree (ridp's CLI + parse child at once).")
@@ -433,6 +436,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         wait_for_demo(args.wait_minutes * 60)
         csv = demo_csv(workdir, args.rows, SEED)
         warm_page_cache(csv)
+        load_before = os.getloadavg()[0]  # other work on the machine skews the figures: show how much there was
         contenders = {name: Contender(name) for name in args.contenders}
         # Interleaved (ridp, duckdb, pandas, ridp, ...) so a slow spell of the machine hits all contenders alike.
         for k in range(args.repeat):
@@ -455,7 +459,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     summary = summarise(contenders, args.rows)
-    print_report(contenders, summary, args.rows, csv, args.repeat)
+    print_report(contenders, summary, args.rows, csv, args.repeat, load_before)
     for c in contenders.values():
         if c.measured:
             counts = {rows_read(c.name, r) for r in c.runs}
@@ -472,6 +476,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "repeat": args.repeat,
             "csv": {"path": str(csv), "bytes": csv.stat().st_size},
             "environment": environment(),
+            "load_average_1min": {"before": load_before, "after": os.getloadavg()[0]},
             "contenders": {
                 c.name: {
                     "failure": c.failure,

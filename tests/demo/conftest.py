@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from ridp.demo import DemoCity
-from ridp.demo._generate import _generate
+from ridp.demo._generate import _write_city
 
 ROWS = 50_000
 SEED = 11
@@ -20,7 +20,7 @@ CHUNK_ROWS = 12_000
 
 @pytest.fixture(scope="session")
 def city(tmp_path_factory: pytest.TempPathFactory) -> DemoCity:
-    return _generate(tmp_path_factory.mktemp("city"), ROWS, SEED, progress=None, chunk_rows=CHUNK_ROWS)
+    return _write_city(tmp_path_factory.mktemp("city"), ROWS, SEED, progress=None, chunk_rows=CHUNK_ROWS)
 
 
 @pytest.fixture(scope="session")

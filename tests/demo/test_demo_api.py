@@ -14,8 +14,9 @@ import pytest
 
 import ridp.demo
 import ridp.demo.__main__ as demo_main
+import ridp.demo._generate as demo_generate
 from ridp.demo import DemoCity, generate_city
-from ridp.demo._generate import COLUMNS, POPULATION_COLUMNS, _generate
+from ridp.demo._generate import COLUMNS, POPULATION_COLUMNS, _write_city
 
 
 def _digests(city: DemoCity) -> dict[str, str]:
@@ -73,7 +74,7 @@ def test_tiny_cities_have_exact_row_counts(tmp_path: Path, rows: int) -> None:
 
 def test_progress_reports_every_chunk(tmp_path: Path) -> None:
     calls: list[tuple[int, int]] = []
-    _generate(tmp_path, 10_000, 4, progress=lambda d, t: calls.append((d, t)), chunk_rows=2_000)
+    _write_city(tmp_path, 10_000, 4, progress=lambda d, t: calls.append((d, t)), chunk_rows=2_000)
     assert len(calls) >= 4
     done = [d for d, _ in calls]
     assert done == sorted(done) and len(set(done)) == len(done)
@@ -168,7 +169,7 @@ def test_python_dash_m(tmp_path: Path) -> None:
     assert len(pd.read_csv(tmp_path / "cli" / "service_requests.csv")) == 120
 
 
-@pytest.mark.parametrize("module", [ridp.demo, demo_main])
+@pytest.mark.parametrize("module", [ridp.demo, demo_main, demo_generate])
 def test_docstring_examples_run(module: object) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)  # type: ignore[arg-type]
     assert result.attempted > 0

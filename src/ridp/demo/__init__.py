@@ -5,7 +5,7 @@
 ``(rows, seed)`` always gives byte-identical files. The seed alone fixes
 the geography and the planted per-area parameters, so cities of different
 sizes with the same seed share their map. Generation is chunked and
-vectorised: 10 million rows take well under a minute and a few hundred MB.
+vectorised: 10 million rows (2.3 GB of CSV) take about 25 s and under 1 GB of memory.
 
 Files
 -----
@@ -152,7 +152,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ridp.demo._generate import CHUNK_ROWS, DemoCity, _generate
+from ridp.demo._generate import CHUNK_ROWS, DemoCity, _write_city
 
 __all__ = ["DemoCity", "generate_city"]
 
@@ -206,4 +206,4 @@ def generate_city(
     >>> seen[-1], header.split(",")[0]
     (500, '"service_request_id"')
     """
-    return _generate(directory, rows, seed, progress=progress, chunk_rows=CHUNK_ROWS)
+    return _write_city(directory, rows, seed, progress=progress, chunk_rows=CHUNK_ROWS)

@@ -156,6 +156,17 @@ class DemoCity:
         Rows in ``service_requests.csv`` (header excluded).
     seed : int
         Seed the city was generated with.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from ridp.demo import DemoCity, generate_city
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     city = generate_city(Path(tmp), rows=100, seed=1)
+    ...     names = [p.name for p in (city.requests_csv, city.truth_json)]
+    >>> isinstance(city, DemoCity), city.rows, city.seed, names
+    (True, 100, 1, ['service_requests.csv', 'truth.json'])
     """
 
     directory: Path
@@ -818,7 +829,7 @@ def _write_population(path: Path, areas: Areas) -> None:
         writer.writerows(areas.population_table)
 
 
-def _generate(
+def _write_city(
     directory: Path,
     rows: int,
     seed: int,
@@ -826,6 +837,22 @@ def _generate(
     progress: Callable[[int, int], None] | None,
     chunk_rows: int,
 ) -> DemoCity:
+    """Implement :func:`ridp.demo.generate_city` with a chosen chunk size.
+
+    Parameters
+    ----------
+    directory, rows, seed, progress
+        As for :func:`ridp.demo.generate_city`.
+    chunk_rows : int
+        Target clean rows per chunk. The output depends on it, so the public
+        function fixes it at ``CHUNK_ROWS``. Tests use small chunks to cover
+        chunk boundaries cheaply.
+
+    Returns
+    -------
+    DemoCity
+        Paths of the files written.
+    """
     if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
         raise ValueError(f"rows must be a positive integer, got {rows!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:

@@ -118,7 +118,7 @@ def _select(sniffed: Sniffed, source: Path, types: dict[str, str], max_line_byte
     # Names come from the file's own header and are passed as string literals.
     return (
         f"SELECT * FROM read_csv({path}, auto_detect=false, header=true, delim={delim}, "
-        f"quote='\"', escape='\"', strict_mode=true, null_padding=false, "
+        f"quote='\"', escape='\"', strict_mode=true, null_padding=false, allow_quoted_nulls=false, "
         f"max_line_size={int(max_line_bytes)}, encoding='utf-8', columns={{{columns}}})"
     )
 
