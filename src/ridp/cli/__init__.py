@@ -6,7 +6,6 @@ result. Library errors become one red line and exit code 1, here and only here.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -72,5 +71,3 @@ def main() -> None:
     app(prog_name="ridp")
 
 
-if __name__ == "__main__":
-    main()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
 import typer
@@ -86,16 +88,21 @@ def list_(city: str = typer.Option(..., help="The city.")) -> None:
 
 @app.command("show")
 def show(
-    name: str = typer.Argument(..., help="Dataset name."), city: str = typer.Option(..., help="The city.")
+    name: str = typer.Argument(..., help="Dataset name."),
+    city: str = typer.Option(..., help="The city."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
     """Show a dataset's inventory record, current version and columns."""
 
     def go() -> None:
         ready()
-        from ridp.workspace.datasets import get_dataset
+        from ridp.workspace.datasets import describe, get_dataset
         from ridp.workspace.people import acting_user
 
         d = get_dataset(acting_user(), city, name)
+        if as_json:
+            sys.stdout.write(json.dumps(describe(d), indent=2) + "\n")  # no rich markup in JSON
+            return
         v = d.current_version
         assert v is not None
         console.print(

@@ -36,7 +36,17 @@ from ridp.workspace.models import Column, Dataset, DatasetVersion, User
 from ridp.workspace.people import can_read_rows, can_upload, require_city
 from ridp.workspace.store import city_dir, home, sha256_file, staging_lock
 
-__all__ = ["IngestOutcome", "Preview", "add_file", "get_dataset", "list_datasets", "preview", "versions"]
+__all__ = [
+    "IngestOutcome",
+    "Preview",
+    "add_file",
+    "describe",
+    "describe_version",
+    "get_dataset",
+    "list_datasets",
+    "preview",
+    "versions",
+]
 
 Progress = Callable[[float, str], None]
 MASK = "•••"
@@ -208,6 +218,55 @@ def get_dataset(actor: User, city: str, name: str) -> Dataset:
     if dataset is None:
         raise NotFoundError(f"no dataset {name!r} in {city_obj.slug}", hint="`ridp data list --city` shows them")
     return dataset
+
+
+INVENTORY_FIELDS = (
+    "description",
+    "owner_department",
+    "steward",
+    "source_system",
+    "update_frequency",
+    "licence",
+    "public",
+    "sensitivity",
+    "sensitivity_reason",
+    "years_of_history",
+    "known_quality_issues",
+)
+
+
+def describe(dataset: Dataset) -> dict[str, Any]:
+    """A dataset, its inventory record and current version as plain JSON-able data."""
+    v = dataset.current_version
+    return {
+        "city": dataset.city.slug,
+        "name": dataset.name,
+        "inventory": {field: getattr(dataset, field) for field in INVENTORY_FIELDS},
+        "current_version": None if v is None else describe_version(v),
+    }
+
+
+def describe_version(v: DatasetVersion) -> dict[str, Any]:
+    return {
+        "number": v.number,
+        "rows": v.rows,
+        "columns": [
+            {"name": c.name, "position": c.position, "dtype": c.dtype, "classification": c.classification}
+            for c in v.columns.all()
+        ],
+        "source": {
+            "name": v.source_name,
+            "format": v.source_format,
+            "bytes": v.source_bytes,
+            "sha256": v.source_sha256,
+            "encoding": v.encoding,
+            "delimiter": v.delimiter,
+        },
+        "file_sha256": v.file_sha256,
+        "notes": v.notes,
+        "created_at": v.created_at.isoformat(),
+        "created_by": v.created_by.username,
+    }
 
 
 def versions(actor: User, city: str, name: str) -> list[DatasetVersion]:
