@@ -40,8 +40,13 @@ def stored_version(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = folder / "store" / "version.parquet"
     target.parent.mkdir()
     parse_file(
-        csv_path, target, max_columns=100, max_line_bytes=1_000_000,
-        memory_bytes=4_000_000_000, cpu_seconds=120, engine_memory=1_000_000_000,
+        csv_path,
+        target,
+        max_columns=100,
+        max_line_bytes=1_000_000,
+        memory_bytes=4_000_000_000,
+        cpu_seconds=120,
+        engine_memory=1_000_000_000,
     )
     return target
 

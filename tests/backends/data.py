@@ -31,15 +31,17 @@ def write_requests_csv(path: Path, rows: int = 20_000, seed: int = 7) -> Path:
         for i in range(rows):
             opened = start + timedelta(minutes=int(opened_minutes[i]))
             closed = opened + timedelta(minutes=int(duration_minutes[i])) if closed_mask[i] else None
-            out.writerow([
-                100_000 + i,
-                TYPES[type_idx[i]],
-                AREAS[area_idx[i]] if i % 97 else "",
-                CHANNELS[channel_idx[i]],
-                opened.strftime("%Y-%m-%d %H:%M:%S"),
-                closed.strftime("%Y-%m-%d %H:%M:%S") if closed else "",
-                lat[i],
-                lon[i],
-                int(rng.integers(1, 4)),
-            ])
+            out.writerow(
+                [
+                    100_000 + i,
+                    TYPES[type_idx[i]],
+                    AREAS[area_idx[i]] if i % 97 else "",
+                    CHANNELS[channel_idx[i]],
+                    opened.strftime("%Y-%m-%d %H:%M:%S"),
+                    closed.strftime("%Y-%m-%d %H:%M:%S") if closed else "",
+                    lat[i],
+                    lon[i],
+                    int(rng.integers(1, 4)),
+                ]
+            )
     return path

@@ -144,12 +144,22 @@ def test_mean_coordinates_by_channel(table, frame):
 
 
 def test_join_with_area_population(table, frame):
-    pops = ibis.memtable({"area": ["N01", "N02", "N03", "N04", "N05", "N06", "N07"], "population": [1000, 2000, 1500, 800, 3000, 1200, 900]})
+    pops = ibis.memtable(
+        {
+            "area": ["N01", "N02", "N03", "N04", "N05", "N06", "N07"],
+            "population": [1000, 2000, 1500, 800, 3000, 1200, 900],
+        }
+    )
     known = table.filter(table.area.notnull())
     counts = known.group_by("area").aggregate(n=known.count())
     joined = counts.join(pops, "area")
     actual = run(joined.select("area", per_1000=joined.n * 1000.0 / joined.population))
-    p = pd.DataFrame({"area": ["N01", "N02", "N03", "N04", "N05", "N06", "N07"], "population": [1000, 2000, 1500, 800, 3000, 1200, 900]})
+    p = pd.DataFrame(
+        {
+            "area": ["N01", "N02", "N03", "N04", "N05", "N06", "N07"],
+            "population": [1000, 2000, 1500, 800, 3000, 1200, 900],
+        }
+    )
     c = frame[frame.area.notna()].groupby("area").size().rename("n").reset_index().merge(p, on="area")
     expected = pd.DataFrame({"area": c.area, "per_1000": c.n * 1000.0 / c.population})
     same(actual, expected, ["area"])
@@ -166,13 +176,18 @@ def test_whole_days_between_dates(table, frame):
     same(actual, expected, ["days"])
 
 
-@pytest.mark.gap("postgres", reason="PostgreSQL cannot CAST boolean to double; the core writes ifelse(1, 0).cast('float64')")
+@pytest.mark.gap(
+    "postgres", reason="PostgreSQL cannot CAST boolean to double; the core writes ifelse(1, 0).cast('float64')"
+)
 def test_boolean_cast_to_float(table, frame):
     share = (table.priority == 1).cast("float64").mean()
     assert table.aggregate(s=share).to_pandas()["s"][0] == pytest.approx((frame.priority == 1).mean())
 
 
-@pytest.mark.gap("pyspark", reason="Spark types the literal 1.0 as DECIMAL(2,1) (even via ibis.literal(1.0, 'float64')), so its mean is rounded to 5 decimals; the core writes ifelse(1, 0).cast('float64')")
+@pytest.mark.gap(
+    "pyspark",
+    reason="Spark types the literal 1.0 as DECIMAL(2,1) (even via ibis.literal(1.0, 'float64')), so its mean is rounded to 5 decimals; the core writes ifelse(1, 0).cast('float64')",
+)
 def test_mean_of_bare_float_literals(table, frame):
     known = table.filter(table.area.notnull())  # 19,793 rows: a mean with many decimals
     actual = known.aggregate(s=(known.priority == 1).ifelse(1.0, 0.0).mean()).to_pandas()["s"][0]

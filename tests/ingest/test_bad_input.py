@@ -166,7 +166,7 @@ def read_back(path: Path, **kw):
 def test_windows_1252_text_is_read_right(tmp_path):
     path = tmp_path / "cp.csv"
     path.write_bytes("id;note\n1;“Smart” quotes cost 5€\n2;naïve\n".encode("cp1252"))
-    sniffed, result, table = read_back(path)
+    sniffed, _result, table = read_back(path)
     assert (sniffed.encoding, sniffed.delimiter) == ("cp1252", ";")
     assert table.column("note").to_pylist() == ["“Smart” quotes cost 5€", "naïve"]
 
@@ -175,7 +175,7 @@ def test_windows_1252_text_is_read_right(tmp_path):
 def test_other_encodings_are_read_right(tmp_path, encoding):
     path = tmp_path / "enc.csv"
     path.write_bytes("id\tname\n1\tJosé\n2\tZoë\n".encode(encoding))
-    sniffed, result, table = read_back(path)
+    sniffed, _result, table = read_back(path)
     assert sniffed.delimiter == "\t"
     assert table.column("name").to_pylist() == ["José", "Zoë"]
     assert table.column_names == ["id", "name"]

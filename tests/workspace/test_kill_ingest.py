@@ -28,7 +28,9 @@ def write_requests(path: Path, rows: int, salt: int) -> Path:
     with path.open("w", encoding="utf-8") as fh:
         fh.write("request_id,type,opened,closed,area,latitude,longitude,note\n")
         for i in range(rows):
-            fh.write(f"{i},pothole,2024-01-{1 + i % 28:02d} 08:00:00,2024-02-{1 + i % 28:02d} 09:30:00,N{i % 40:02d},42.{i % 9999:04d},-71.{i % 7777:04d},run {salt}\n")
+            fh.write(
+                f"{i},pothole,2024-01-{1 + i % 28:02d} 08:00:00,2024-02-{1 + i % 28:02d} 09:30:00,N{i % 40:02d},42.{i % 9999:04d},-71.{i % 7777:04d},run {salt}\n"
+            )
     return path
 
 
@@ -92,7 +94,9 @@ def test_kill_minus_nine_anywhere_leaves_every_dataset_wholly_old_or_wholly_new(
         delay = rng.uniform(0, duration)
         proc = subprocess.Popen(
             [*RIDP, "data", "add", str(source), "--city", "testville", "--name", "requests"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
@@ -111,3 +115,64 @@ def test_kill_minus_nine_anywhere_leaves_every_dataset_wholly_old_or_wholly_new(
         source.unlink()
     print(f"kill -9 test: ingest takes {duration:.2f}s; outcomes {outcomes}")
     assert outcomes["old"] + outcomes["new"] == runs
+
+
+KILL_AT_STAGE = """
+import os, signal, sys
+from pathlib import Path
+import ridp.workspace
+ridp.workspace.boot()
+from ridp.workspace.store import ensure_ready
+from ridp.workspace.datasets import add_file
+from ridp.workspace.people import acting_user
+ensure_ready()
+stage = sys.argv[2]
+die = lambda: os.kill(os.getpid(), signal.SIGKILL)
+add_file(
+    acting_user(), Path(sys.argv[1]), city="testville", name="requests",
+    progress=lambda fraction, s: die() if s == stage else None,
+    _before_commit=die if stage == "inside-transaction" else None,
+)
+"""
+
+
+@pytest.mark.parametrize(
+    ("stage", "expected"),
+    [
+        ("checksum", "old"),
+        ("parse", "old"),
+        ("verify", "old"),
+        ("commit", "old"),  # the file is renamed into versions/, the transaction not begun
+        ("inside-transaction", "old"),  # every row written, COMMIT not yet sent
+        ("done", "new"),  # committed
+    ],
+)
+def test_kill_minus_nine_at_each_stage(tmp_path, store_env, stage, expected):
+    env = store_env
+    cli(env, "init")
+    cli(env, "city", "add", "Testville")
+    cli(
+        env,
+        "data",
+        "add",
+        str(write_requests(tmp_path / "a.csv", 5_000, 0)),
+        "--city",
+        "testville",
+        "--name",
+        "requests",
+    )
+    before = state(env)["current_version"]
+    source = write_requests(tmp_path / "b.csv", 6_000, 1)
+    proc = subprocess.run(
+        [sys.executable, "-c", KILL_AT_STAGE, str(source), stage], env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert cli(env, "check", check=False).returncode == 0
+    after = state(env)["current_version"]
+    if expected == "old":
+        assert after == before
+    else:
+        assert (after["number"], after["rows"]) == (before["number"] + 1, 6_000)
+    home = Path(env["RIDP_HOME"]) / "cities" / "testville"
+    assert list((home / "staging").iterdir()) == []
+    assert len(list((home / "versions").iterdir())) == after["number"]

@@ -34,7 +34,9 @@ def test_the_corpus_is_there():
     assert len(CITY_FILES) >= 25, CITY_FILES
 
 
-@pytest.mark.parametrize("path", [p for p in CITY_FILES if p.name not in BROKEN], ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize(
+    "path", [p for p in CITY_FILES if p.name not in BROKEN], ids=lambda p: f"{p.parent.name}/{p.name}"
+)
 def test_real_export_ingests_with_its_row_count(people, path):
     from ridp.workspace.datasets import add_file
     from ridp.workspace.store import home

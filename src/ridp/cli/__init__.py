@@ -69,5 +69,3 @@ _register()
 def main() -> None:
     """Entry point of the console script."""
     app(prog_name="ridp")
-
-

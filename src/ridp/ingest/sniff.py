@@ -267,7 +267,10 @@ def _sample_warnings(
         present = [v.strip() for v in vals if v.strip()]
         if col.duckdb_type == "VARCHAR" and present:
             dated = sum(1 for v in present if _DATE_LIKE.fullmatch(v))
-            if dated / len(present) >= 0.9:
+            iso = sum(1 for v in present if _TIMESTAMP.fullmatch(v) or _DATE.fullmatch(v))
+            if dated / len(present) >= 0.9 and 0 < iso < len(present):
+                found.append(f"column {name!r} holds dates in more than one format: kept as text")
+            elif dated / len(present) >= 0.9:
                 found.append(
                     f"column {name!r} holds dates not in ISO form (day/month/year, a time zone...): kept as text"
                 )
