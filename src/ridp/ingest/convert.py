@@ -132,13 +132,16 @@ def _run_copy(con: Any, query: str, target: Path, progress: Progress | None) -> 
 
     def work() -> None:
         try:
-            row = con.execute(f"COPY ({query}) TO {_lit(str(target))} (FORMAT parquet, COMPRESSION zstd)").fetchone()
+            row = con.execute(
+                f"COPY ({query}) TO {_lit(str(target))} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)"
+            ).fetchone()
             result["rows"] = int(row[0]) if row else 0
         except BaseException as exc:  # re-raised in the calling thread
             result["error"] = exc
 
     thread = threading.Thread(target=work, daemon=True)
     thread.start()
+    done = 0.3
     while thread.is_alive():
         thread.join(0.25)
         if progress is not None and thread.is_alive():
@@ -147,7 +150,8 @@ def _run_copy(con: Any, query: str, target: Path, progress: Progress | None) -> 
             except Exception:  # progress is best effort; the query's own error matters
                 pct = -1.0
             if pct >= 0:
-                progress(0.3 + 0.7 * min(pct, 100.0) / 100.0)
+                done = max(done, 0.3 + 0.7 * min(pct, 100.0) / 100.0)
+            progress(done)  # also a heartbeat: the parent may cancel between two
     if "error" in result:
         raise result["error"]
     return int(result["rows"])

@@ -39,12 +39,15 @@ def parse_file(
     cpu_seconds: int,
     engine_memory: int,
     progress: Callable[[float], None] | None = None,
-) -> tuple[Sniffed, ConvertResult]:
+    should_stop: Callable[[], bool] | None = None,
+) -> tuple[Sniffed, ConvertResult] | None:
     """Sniff and convert ``source`` to the Parquet file ``target`` in a limited child process.
 
     ``target``'s folder is the only one the child may write. Raises the same
     typed errors the child raised; :class:`~ridp.errors.ResourceLimitError` if
-    it was killed for using too much memory or CPU.
+    it was killed for using too much memory or CPU. ``should_stop`` is asked
+    about four times a second; when it answers true the child is killed, its
+    output removed, and ``None`` returned.
     """
     job = {
         "source": str(Path(source).absolute()),
@@ -78,6 +81,12 @@ def parse_file(
             if "progress" in message:
                 if progress is not None:
                     progress(float(message["progress"]))
+                if should_stop is not None and should_stop():
+                    proc.kill()
+                    proc.wait()
+                    target.unlink(missing_ok=True)
+                    target.with_suffix(".utf8.csv").unlink(missing_ok=True)
+                    return None
             else:
                 outcome = message
         code = proc.wait()
@@ -187,7 +196,9 @@ def main() -> int:
             ":memory:",
             allowed_directories=[target.parent],
             allowed_paths=[read_from],
-            memory_limit=min(int(job["engine_memory"]), int(job["memory_bytes"]) // 2),
+            # A quarter of the child's address space: DuckDB spills beyond it, and
+            # the Python side, Arrow and the thread stacks fit in the rest.
+            memory_limit=min(int(job["engine_memory"]), int(job["memory_bytes"]) // 4),
             temp_directory=target.parent,
             spatial=False,
         )

@@ -18,6 +18,7 @@ the next start.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -105,14 +106,30 @@ def add_file(
         )
     config = Config.from_env()
 
+    # The source's SHA-256 is taken in a thread while the child parses: the
+    # hash (about 1.7 s per GB) overlaps the parse, and when it shows these
+    # bytes are stored already the parse is stopped at once.
     report(0.0, "checksum")
-    source_sha = sha256_file(source)
-    existing = DatasetVersion.objects.filter(
-        dataset__city=city_obj, dataset__name=dataset_name, source_sha256=source_sha
-    ).first()
-    if existing is not None:
-        report(1.0, "unchanged")
-        return IngestOutcome(existing, created=False)
+    digest: dict[str, str | BaseException] = {}
+
+    def hash_source() -> None:
+        try:
+            digest["sha"] = sha256_file(source)
+        except BaseException as exc:  # re-raised in the caller
+            digest["error"] = exc
+
+    hasher = threading.Thread(target=hash_source, name="ridp-sha256", daemon=True)
+    hasher.start()
+    known: list[DatasetVersion] = []
+
+    def duplicate() -> bool:
+        if not known and "sha" in digest:
+            found = DatasetVersion.objects.filter(
+                dataset__city=city_obj, dataset__name=dataset_name, source_sha256=digest["sha"]
+            ).first()
+            if found is not None:
+                known.append(found)
+        return bool(known)
 
     cdir = city_dir(city_obj)
     staging, versions_dir = cdir / "staging", cdir / "versions"
@@ -120,19 +137,32 @@ def add_file(
     ingest_id = uuid.uuid4().hex
     with staging_lock(staging, ingest_id):
         staged = staging / f"{ingest_id}.parquet"
-        report(0.1, "parse")
-        sniffed, result = parse_file(
-            source,
-            staged,
-            encoding=encoding,
-            delimiter=delimiter,
-            max_columns=config.max_columns,
-            max_line_bytes=config.max_line_bytes,
-            memory_bytes=config.parse_memory,
-            cpu_seconds=config.parse_cpu_seconds,
-            engine_memory=config.engine_memory,
-            progress=lambda f: report(0.1 + 0.8 * f, "parse"),
-        )
+        report(0.02, "parse")
+        try:
+            parsed = parse_file(
+                source,
+                staged,
+                encoding=encoding,
+                delimiter=delimiter,
+                max_columns=config.max_columns,
+                max_line_bytes=config.max_line_bytes,
+                memory_bytes=config.parse_memory,
+                cpu_seconds=config.parse_cpu_seconds,
+                engine_memory=config.engine_memory,
+                progress=lambda f: report(0.02 + 0.88 * f, "parse"),
+                should_stop=duplicate,
+            )
+        finally:
+            hasher.join()
+        if "error" in digest:
+            staged.unlink(missing_ok=True)
+            raise digest["error"]  # type: ignore[misc]
+        if duplicate() or parsed is None:
+            staged.unlink(missing_ok=True)
+            report(1.0, "unchanged")
+            return IngestOutcome(known[0], created=False)
+        sniffed, result = parsed
+        source_sha = str(digest["sha"])
         report(0.9, "verify")
         _verify(staged, result.rows)
         with staged.open("rb") as fh:
