@@ -21,7 +21,7 @@ def parse(path: Path, **kw):
     target = path.parent / "out" / "staged.parquet"
     target.parent.mkdir(exist_ok=True)
     options = dict(
-        max_columns=2000, max_line_bytes=16_000_000, memory_bytes=CAP, cpu_seconds=120, engine_memory=500_000_000
+        max_columns=2000, max_line_bytes=2_097_152, memory_bytes=CAP, cpu_seconds=120, engine_memory=500_000_000
     )
     options.update(kw)
     try:

@@ -80,7 +80,7 @@ def sniff_file(
     encoding: str | None = None,
     delimiter: str | None = None,
     max_columns: int = 2000,
-    max_line_bytes: int = 16_000_000,
+    max_line_bytes: int = 2_097_152,
 ) -> Sniffed:
     """Sniff ``path`` and raise a typed :class:`~ridp.errors.FileFormatError` on what is wrong.
 
