@@ -30,7 +30,7 @@ demo: setup
 	@$(TIMED) "catalog" $(BIN)/ridp data list --city demo
 
 test: setup
-	@$(TIMED) "postgresql" scripts/ensure-postgres
+	@$(TIMED) "postgresql" bash -c "scripts/system-deps --with-postgres && scripts/ensure-postgres"
 	@$(TIMED) "lint" $(MAKE) --no-print-directory lint
 	@$(TIMED) "tests (SQLite store; DuckDB, PostgreSQL, Spark engines)" $(BIN)/pytest -q
 	@$(TIMED) "store tests on PostgreSQL" env DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -m store

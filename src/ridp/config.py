@@ -41,7 +41,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "RIDP_PARSE_MEMORY": ("4GB", "Address-space limit of the child process that parses an untrusted file."),
     "RIDP_PARSE_CPU_SECONDS": ("3600", "CPU-time limit of the child process that parses an untrusted file."),
     "RIDP_MAX_COLUMNS": ("2000", "Most columns a dataset file may have."),
-    "RIDP_MAX_LINE_BYTES": ("2MiB", "Longest line a CSV file may have (longer limits make every parse slower and larger)."),
+    "RIDP_MAX_LINE_BYTES": (
+        "2MiB",
+        "Longest line a CSV file may have (longer limits make every parse slower and larger).",
+    ),
     "RIDP_SECRET_KEY": ("", "Django secret key; required when RIDP_DEBUG is off and the web app serves."),
     "RIDP_DEBUG": ("0", "1 turns on Django debug pages (development only)."),
 }

@@ -233,34 +233,67 @@ def connect(
     config = Config.from_env()
     parsed = parse_url(url if url is not None else config.engine_url, home=config.home)
     if parsed.kind == "duckdb":
-        dirs = [Path(d) for d in allowed_directories]
-        temp: Path | None = None
-        if parsed.target != ":memory:":
-            path = Path(parsed.target).absolute()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            dirs.append(path.parent)
-            temp = path.parent / "tmp"
-            temp.mkdir(exist_ok=True)
-        raw = _open_duckdb(
-            str(parsed.target),
-            allowed_directories=dirs,
-            allowed_paths=(),
-            memory_limit=memory_limit,
-            threads=None,
-            temp_directory=temp,
-            spatial=True,
-        )
-        # Ibis sets its session options (UTC time zone, no replacement scans)
-        # when it wraps the connection, so the lock comes after.
-        backend = ibis.duckdb.from_connection(raw)
-        _lock(raw)
-        return backend
+        return _duckdb_backend(parsed.target, [Path(d).absolute() for d in allowed_directories], memory_limit)
     if parsed.kind == "postgres":
         try:
             return ibis.connect(parsed.target)
         except Exception as exc:  # psycopg raises its own tree; say which URL failed
             raise EngineURLError(f"cannot connect to PostgreSQL at {_redact(parsed.target)}: {exc}") from exc
     return ibis.pyspark.connect(_spark(parsed.target))
+
+
+# DuckDB keeps one database instance per file and process, and a locked
+# instance cannot take new settings: so one backend per file, reused.
+_duckdb_files: dict[str, tuple[frozenset[Path], BaseBackend]] = {}
+_duckdb_lock = threading.Lock()
+
+
+def _duckdb_backend(target: str, dirs: list[Path], memory_limit: int | None) -> BaseBackend:
+    temp: Path | None = None
+    if target != ":memory:":
+        path = Path(target).absolute()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        dirs.append(path.parent)
+        temp = path.parent / "tmp"
+        temp.mkdir(exist_ok=True)
+        with _duckdb_lock:
+            cached = _duckdb_files.get(str(path))
+            if cached is not None and _alive(cached[1]):
+                if cached[0] != frozenset(dirs):
+                    raise EngineURLError(
+                        f"{path} is already open in this process with other allowed folders",
+                        hint="use one DuckDB file per city",
+                    )
+                return cached[1]
+            backend = _new_duckdb(str(path), dirs, memory_limit, temp)
+            _duckdb_files[str(path)] = (frozenset(dirs), backend)
+            return backend
+    return _new_duckdb(target, dirs, memory_limit, temp)
+
+
+def _alive(backend: BaseBackend) -> bool:
+    try:
+        backend.con.execute("SELECT 1")
+    except Exception:  # a closed connection raises its own error type
+        return False
+    return True
+
+
+def _new_duckdb(target: str, dirs: list[Path], memory_limit: int | None, temp: Path | None) -> BaseBackend:
+    raw = _open_duckdb(
+        target,
+        allowed_directories=dirs,
+        allowed_paths=(),
+        memory_limit=memory_limit,
+        threads=None,
+        temp_directory=temp,
+        spatial=True,
+    )
+    # Ibis sets its session options (UTC time zone, no replacement scans)
+    # when it wraps the connection, so the lock comes after.
+    backend = ibis.duckdb.from_connection(raw)
+    _lock(raw)
+    return backend
 
 
 def _redact(url: str) -> str:

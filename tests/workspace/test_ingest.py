@@ -184,3 +184,23 @@ def test_recover_removes_abandoned_staging_and_orphans_but_not_live_ingests(peop
         assert (cdir / "staging" / "alive.parquet").exists()
         (cdir / "staging" / "alive.parquet").unlink()
     assert check_integrity() == []
+
+
+@pytest.mark.parametrize("engine", ["duckdb-file", "postgres"])
+def test_a_version_opens_as_a_table_on_the_engines(people, tmp_path, engine, request):
+    from ridp.workspace.datasets import add_file, open_table
+
+    add_file(people.ana, write_csv(tmp_path / "requests.csv", requests(40)), city="springfield")
+    add_file(people.ana, write_csv(tmp_path / "requests.csv", requests(45)), city="springfield")
+    url = None if engine == "duckdb-file" else request.getfixturevalue("pg_url")
+    t = open_table(people.ana, "springfield", "requests", engine_url=url)
+    assert t.count().execute() == 45
+    old = open_table(people.ana, "springfield", "requests", version=1, engine_url=url)
+    assert old.count().execute() == 40
+    assert old.type.value_counts().to_pandas().set_index("type")["type_count"].to_dict() == {"pothole": 40}
+    with pytest.raises(PermissionDeniedError):
+        open_table(people.vera, "springfield", "requests")
+    with pytest.raises(NotFoundError):
+        open_table(people.otto, "springfield", "requests")
+    t.get_backend().disconnect()
+    old.get_backend().disconnect()

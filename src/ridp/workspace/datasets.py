@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import ibis
 from django.db import IntegrityError as DjangoIntegrityError
 from django.db import transaction
 from django.db.models import Max
@@ -45,6 +46,7 @@ __all__ = [
     "describe_version",
     "get_dataset",
     "list_datasets",
+    "open_table",
     "preview",
     "versions",
 ]
@@ -302,6 +304,37 @@ def describe_version(v: DatasetVersion) -> dict[str, Any]:
 def versions(actor: User, city: str, name: str) -> list[DatasetVersion]:
     dataset = get_dataset(actor, city, name)
     return list(dataset.versions.select_related("created_by").order_by("number"))
+
+
+def open_table(
+    actor: User, city: str, name: str, *, version: int | None = None, engine_url: str | None = None
+) -> ibis.Table:
+    """A dataset version as an Ibis table on an engine (default: the workspace's DuckDB).
+
+    The DuckDB connection may read only this city's own store. On PostgreSQL
+    and Spark the version is loaded when asked.
+
+    Examples
+    --------
+    ``open_table(ana, "springfield", "requests").count().execute()``
+    """
+    import ridp.engine
+
+    dataset = get_dataset(actor, city, name)
+    if not can_read_rows(actor, dataset.city):
+        audit.record("permission.denied", actor=actor, city=dataset.city, obj=dataset, action_tried="dataset.open")
+        raise PermissionDeniedError("viewers see summaries, not rows")
+    chosen = dataset.current_version if version is None else dataset.versions.filter(number=version).first()
+    if chosen is None:
+        raise NotFoundError(f"{dataset} has no version {version}")
+    cdir = city_dir(dataset.city)
+    # The embedded default is one DuckDB file per city, inside that city's own store.
+    url = engine_url or Config.from_env().engine_url or f"duckdb://{cdir / 'engine' / 'ridp.duckdb'}"
+    con = ridp.engine.connect(url, allowed_directories=[cdir])
+    table_name = f"{dataset.city.slug.replace('-', '_')}__d{dataset.pk}_v{chosen.number}"
+    if chosen.columns.filter(classification=Column.Classification.PERSONAL).exists():
+        audit.record("personal_data.accessed", actor=actor, city=dataset.city, obj=chosen, how="open_table")
+    return ridp.engine.load_parquet(con, home() / chosen.file, table_name)
 
 
 @dataclass(frozen=True)
