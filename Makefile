@@ -6,7 +6,9 @@ BIN := $(VENV)/bin
 TIMED := scripts/timed
 DEMO_ROWS ?= 200000
 DEMO_DIR ?= demo-city
-export RIDP_HOME ?= $(CURDIR)/ridp-data
+# The demo has a workspace of its own, so `make demo` never touches a real one ($RIDP_HOME).
+DEMO_HOME ?= $(CURDIR)/ridp-demo
+RIDP_DEMO := env RIDP_HOME=$(DEMO_HOME) $(BIN)/ridp
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
 
@@ -21,13 +23,13 @@ $(BIN)/.installed: pyproject.toml
 setup: $(BIN)/.installed
 
 demo: setup
-	@rm -rf "$(RIDP_HOME)"
-	@$(TIMED) "workspace" $(BIN)/ridp init --admin admin
-	@$(TIMED) "demo city ($(DEMO_ROWS) requests)" $(BIN)/ridp demo city $(DEMO_DIR) --rows $(DEMO_ROWS)
-	@$(TIMED) "city" $(BIN)/ridp city add "Demo City" --slug demo --timezone America/New_York --cohort 2026
-	@$(TIMED) "ingest requests" $(BIN)/ridp data add $(DEMO_DIR)/service_requests.csv --city demo --name service_requests
-	@$(TIMED) "ingest population" $(BIN)/ridp data add $(DEMO_DIR)/population.csv --city demo --name population
-	@$(TIMED) "catalog" $(BIN)/ridp data list --city demo
+	@rm -rf "$(DEMO_HOME)"
+	@$(TIMED) "workspace" $(RIDP_DEMO) init --admin admin
+	@$(TIMED) "demo city ($(DEMO_ROWS) requests)" $(RIDP_DEMO) demo city $(DEMO_DIR) --rows $(DEMO_ROWS)
+	@$(TIMED) "city" $(RIDP_DEMO) city add "Demo City" --slug demo --timezone America/New_York --cohort 2026
+	@$(TIMED) "ingest requests" $(RIDP_DEMO) data add $(DEMO_DIR)/service_requests.csv --city demo --name service_requests
+	@$(TIMED) "ingest population" $(RIDP_DEMO) data add $(DEMO_DIR)/population.csv --city demo --name population
+	@$(TIMED) "catalog" $(RIDP_DEMO) data list --city demo
 
 test: setup
 	@$(TIMED) "postgresql" bash -c "scripts/system-deps --with-postgres && scripts/ensure-postgres"
@@ -55,4 +57,4 @@ format: setup
 	@$(BIN)/ruff check --fix src tests benchmarks
 
 clean:
-	rm -rf $(VENV) ridp-data $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_HOME) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

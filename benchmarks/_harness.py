@@ -1,21 +1,31 @@
 """Running benchmark contenders: one fresh child process per measurement.
 
 PERFORMANCE.md: each contender runs in its own process, and its peak RSS comes
-from ``wait4``. The parent starts the child, takes the wall time around it and
-reaps it with :func:`os.wait4`, whose ``ru_maxrss`` (KiB on Linux) belongs to
-that one child, so measurements never mix.
+from ``wait4``. :func:`measure` starts a contender as a fresh process, takes
+the wall time around it, and takes the peak RSS (``ru_maxrss``, KiB on Linux)
+from the ``os.wait4`` that reaps it. That figure belongs to that one
+contender, so measurements never mix.
 
-A contender that starts children of its own (ridp parses in a child process)
-runs under :data:`TREE_WRAPPER`, a small Python child that starts the command,
-reaps it and reports ``getrusage(RUSAGE_CHILDREN).ru_maxrss``: the largest
-peak of any process of the command's tree that was reaped, the grandchildren
-included (a process's reaped children fold into its own children's peak,
-which folds into the wrapper's when it reaps the command).
+Two Linux facts shape how this is done:
+
+* A process's ``ru_maxrss`` starts from the RSS of the process that spawned
+  it. The address space that the child shared (vfork, which ``subprocess``
+  uses) or copied (fork) before its ``exec`` counts towards its high-water
+  mark. If this benchmark process reaped the contenders itself, every figure
+  would be at least this process's own size. So each contender is started and
+  reaped by :data:`WRAPPER`, a lean child (a standard-library-only Python
+  started with ``-I -S``, about 11 MB). That is the floor of every figure.
+* ``wait4``'s ``ru_maxrss`` covers the reaped process and, folded in, every
+  descendant it reaped in turn. ridp parses in a child process of its own,
+  so ridp's figure includes that parse child. The wrapper also reports
+  ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` as a cross-check. It covers the
+  same processes, so the two figures agree.
 
 ``ru_maxrss`` is the peak of the *largest single process*, not of the sum of
 processes that were alive at once. So :func:`measure` also samples the summed
-RSS of the whole process tree from ``/proc`` every :data:`SAMPLE_SECONDS`: a
-cross-check that can miss a short spike but does count concurrent processes.
+RSS of the contender's process tree (the wrapper left out) from ``/proc``
+every :data:`SAMPLE_SECONDS`. That cross-check can miss a short spike, but it
+does count processes that run at the same time.
 """
 
 from __future__ import annotations
@@ -34,30 +44,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SAMPLE_SECONDS", "TREE_WRAPPER", "Run", "describe_exit", "measure", "measure_tree", "median"]
+__all__ = ["SAMPLE_SECONDS", "WRAPPER", "Run", "describe_exit", "measure", "median"]
 
 #: How often the process tree's summed RSS is sampled.
 SAMPLE_SECONDS = 0.05
 
 _PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 
-#: ``python -c TREE_WRAPPER REPORT ARGV...``: run ARGV, write its wall time,
-#: exit status and the peak RSS of its whole process tree to REPORT as JSON,
-#: and exit with ARGV's exit code. Standard library only, so it stays small.
-TREE_WRAPPER = """\
+#: ``python -I -S -c WRAPPER REPORT ARGV...``: run ARGV, reap it with wait4,
+#: write its peak RSS, exit status and wall time to REPORT as JSON, and exit
+#: with ARGV's exit code (128 + N if signal N killed it).
+WRAPPER = """\
 import json, os, resource, subprocess, sys, time
 report, argv = sys.argv[1], sys.argv[2:]
 start = time.perf_counter()
 proc = subprocess.Popen(argv)
-_, status, _ = os.wait4(proc.pid, 0)
+_, status, usage = os.wait4(proc.pid, 0)
 wall = time.perf_counter() - start
 code = os.waitstatus_to_exitcode(status)
 with open(report, "w") as fh:
     json.dump({
         "wall_s": wall,
         "exit_code": code,
+        "wait4_maxrss_kib": usage.ru_maxrss,
         "children_maxrss_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-        "self_maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "wrapper_maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     }, fh)
 sys.exit(code if code >= 0 else 128 - code)
 """
@@ -65,15 +76,16 @@ sys.exit(code if code >= 0 else 128 - code)
 
 @dataclass
 class Run:
-    """One measurement: one fresh child process (or process tree), reaped by the parent."""
+    """One measurement: one fresh contender process (with any children of its own)."""
 
-    wall_s: float  # taken by the parent around the child, start to reap
-    peak_rss_kib: int  # ru_maxrss from wait4 (for a tree: max with the wrapper's RUSAGE_CHILDREN)
-    tree_rss_kib: int  # largest sampled sum of RSS over the live process tree (0 if /proc is absent)
+    wall_s: float  # taken by this process around the wrapper, start to reap
+    peak_rss_kib: int  # ru_maxrss from the wrapper's wait4 on the contender (descendants folded in)
+    tree_rss_kib: int  # largest sampled sum of RSS over the contender's live process tree (0 without /proc)
     exit_code: int  # negative: killed by that signal
     stdout: str
     stderr: str
-    extra: dict[str, Any] = field(default_factory=dict)  # what the child or the wrapper reported
+    wrapper: dict[str, Any] = field(default_factory=dict)  # the wrapper's report
+    extra: dict[str, Any] = field(default_factory=dict)  # what the contender reported about itself
 
     @property
     def ok(self) -> bool:
@@ -89,12 +101,17 @@ class Run:
 
 
 def measure(argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Run:
-    """Run ``argv`` as a fresh child; time it and take its peak RSS from ``wait4``."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    """Run ``argv`` as a fresh process under :data:`WRAPPER`; time it and take its peak RSS from ``wait4``."""
+    with (
+        tempfile.TemporaryDirectory(prefix="ridp-bench-") as tmp,
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+    ):
+        report = Path(tmp) / "report.json"
         sampler = _TreeSampler()
         start = time.perf_counter()
         proc = subprocess.Popen(
-            list(argv),
+            [sys.executable, "-I", "-S", "-c", WRAPPER, str(report), *argv],
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=err,
@@ -103,7 +120,7 @@ def measure(argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: P
         )
         sampler.start(proc.pid)
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            _, status, _ = os.wait4(proc.pid, 0)
         except BaseException:
             proc.kill()
             proc.wait()
@@ -112,33 +129,20 @@ def measure(argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: P
             sampler.stop()
         wall = time.perf_counter() - start
         proc.returncode = code = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen.wait
+        wrapper: dict[str, Any] = json.loads(report.read_text()) if report.exists() else {}
+        if wrapper:
+            code = int(wrapper["exit_code"])  # the contender's own status, signals included
         out.seek(0)
         err.seek(0)
         return Run(
             wall_s=wall,
-            peak_rss_kib=int(usage.ru_maxrss),
+            peak_rss_kib=int(wrapper.get("wait4_maxrss_kib", 0)),
             tree_rss_kib=sampler.peak_kib,
             exit_code=code,
             stdout=out.read().decode(errors="replace"),
             stderr=err.read().decode(errors="replace"),
+            wrapper=wrapper,
         )
-
-
-def measure_tree(argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Run:
-    """Like :func:`measure`, for a command that starts processes of its own.
-
-    The command runs under :data:`TREE_WRAPPER`; the wall time is still the
-    parent's (it includes the wrapper's start, tens of milliseconds), and the
-    peak RSS is the largest of ``wait4``'s and the wrapper's
-    ``RUSAGE_CHILDREN``, which covers every reaped process of the tree.
-    """
-    with tempfile.TemporaryDirectory(prefix="ridp-bench-") as tmp:
-        report = Path(tmp) / "report.json"
-        run = measure([sys.executable, "-c", TREE_WRAPPER, str(report), *argv], env=env, cwd=cwd)
-        if report.exists():
-            run.extra = json.loads(report.read_text())
-            run.peak_rss_kib = max(run.peak_rss_kib, int(run.extra["children_maxrss_kib"]))
-    return run
 
 
 def median(values: Sequence[float]) -> float:
@@ -155,17 +159,17 @@ def describe_exit(code: int) -> str:
 
 
 class _TreeSampler:
-    """Samples the summed RSS of a process and its descendants in a thread."""
+    """Samples, in a thread, the summed RSS of a wrapper's descendants (not the wrapper's own)."""
 
     def __init__(self) -> None:
         self.peak_kib = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self, root: int) -> None:
-        if not Path(f"/proc/{root}/task").exists():
+    def start(self, wrapper: int) -> None:
+        if not Path(f"/proc/{wrapper}/task").exists():
             return  # not Linux: only wait4's figure is reported
-        self._thread = threading.Thread(target=self._loop, args=(root,), daemon=True)
+        self._thread = threading.Thread(target=self._loop, args=(wrapper,), daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -173,10 +177,18 @@ class _TreeSampler:
         if self._thread is not None:
             self._thread.join()
 
-    def _loop(self, root: int) -> None:
+    def _loop(self, wrapper: int) -> None:
         while not self._stop.is_set():
-            self.peak_kib = max(self.peak_kib, _tree_rss_kib(root))
+            total = sum(_tree_rss_kib(child) for child in _children(wrapper))
+            self.peak_kib = max(self.peak_kib, total)
             self._stop.wait(SAMPLE_SECONDS)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
+    except (OSError, ValueError):
+        return []  # the process ended between two reads
 
 
 def _tree_rss_kib(root: int) -> int:
@@ -186,8 +198,7 @@ def _tree_rss_kib(root: int) -> int:
         pid = pending.pop()
         try:
             total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE_KIB
-            for task in Path(f"/proc/{pid}/task").iterdir():
-                pending.extend(int(child) for child in (task / "children").read_text().split())
         except (OSError, ValueError, IndexError):
             continue  # the process ended between two reads
+        pending.extend(_children(pid))
     return total

@@ -6,12 +6,13 @@ a DuckDB scan that parses every column and ``pandas.read_csv`` of the same
 file, all in the same run.
 
 How (PERFORMANCE.md: each contender in its own process, peak RSS from wait4):
-every measurement is a fresh child process started by this script, which takes
-the wall time around it and its peak RSS from ``os.wait4``; ridp, which parses
-in a child process of its own, runs under a small wrapper whose
-``RUSAGE_CHILDREN`` covers that grandchild too (see ``_harness.py``). Each
-contender runs ``--repeat`` times, interleaved, and the median wall time is
-reported, because this machine's speed swings by 20-30 % between runs.
+every measurement is a fresh child process, timed by this script from start to
+reap, with its peak RSS from the ``os.wait4`` that reaps it. A lean wrapper
+process does the reaping, so that this script's own size never counts. For
+ridp, which parses in a child process of its own, the figure includes that
+child (see ``_harness.py``). Each contender runs ``--repeat`` times,
+interleaved, and the median wall time is reported, because this machine's
+speed swings by 20-30 % between runs.
 
 Usage::
 
@@ -27,7 +28,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib.metadata
-import importlib.util
 import json
 import os
 import platform
@@ -43,7 +43,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from _harness import Run, describe_exit, measure, measure_tree, median
+from _harness import Run, describe_exit, measure, median
 
 SEED = 2026
 DEFAULT_ROWS = 10_000_000
@@ -103,50 +103,67 @@ class BenchError(Exception):
 class Contender:
     name: str
     runs: list[Run] = field(default_factory=list)
-    failure: str | None = None
+    failures: list[str | None] = field(default_factory=list)  # per run: why it failed, or None
+
+    @property
+    def ok_runs(self) -> list[Run]:
+        """The successful runs: every figure is computed from these only."""
+        return [r for r, failure in zip(self.runs, self.failures, strict=True) if failure is None]
+
+    @property
+    def failed(self) -> int:
+        return sum(failure is not None for failure in self.failures)
 
     @property
     def median_wall_s(self) -> float:
-        return median([r.wall_s for r in self.runs])
+        return median([r.wall_s for r in self.ok_runs])
 
     @property
     def peak_rss_mb(self) -> float:
-        return max(r.peak_rss_mb for r in self.runs)
+        return max(r.peak_rss_mb for r in self.ok_runs)
 
     @property
     def tree_rss_mb(self) -> float:
-        return max(r.tree_rss_mb for r in self.runs)
+        return max(r.tree_rss_mb for r in self.ok_runs)
 
     @property
     def measured(self) -> bool:
-        return self.failure is None and bool(self.runs)
+        return bool(self.ok_runs)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.failed}/{len(self.runs)} runs FAILED)" if self.failed else self.name
 
 
 # --- the CSV --------------------------------------------------------------------------------------------------
 
 
-def demo_sources_digest() -> str:
+def demo_sources_digest(folder: Path) -> str:
     """SHA-256 over ``ridp.demo``'s source files: a changed generator invalidates the cache."""
-    spec = importlib.util.find_spec("ridp.demo")
-    if spec is None or not spec.submodule_search_locations:
-        raise BenchError("ridp.demo is not importable")
     digest = hashlib.sha256()
-    for folder in spec.submodule_search_locations:
-        for source in sorted(Path(folder).glob("*.py")):
-            digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    for source in sorted(folder.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
     return digest.hexdigest()
 
 
-def wait_for_demo(timeout_s: float) -> None:
-    """Poll (in a child, so a half-written package is never cached here) until ``ridp.demo`` imports."""
+def wait_for_demo(timeout_s: float) -> Path:
+    """Wait until ``ridp.demo`` imports; return its folder.
+
+    The import is tried in a child process: a half-written package is then
+    never cached here, and this process stays small (its size would otherwise
+    count towards every child's peak RSS, see ``_harness.py``).
+    """
     deadline = time.monotonic() + timeout_s
     announced = False
     while True:
         probe = subprocess.run(
-            [sys.executable, "-c", "from ridp.demo import generate_city"], capture_output=True, text=True, check=False
+            [sys.executable, "-c", "import ridp.demo; from ridp.demo import generate_city; print(ridp.demo.__file__)"],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if probe.returncode == 0:
-            return
+            return Path(probe.stdout.strip().splitlines()[-1]).parent
         if time.monotonic() >= deadline:
             raise BenchError(f"ridp.demo is still not importable after {timeout_s / 60:.0f} min:\n{probe.stderr}")
         if not announced:
@@ -156,10 +173,10 @@ def wait_for_demo(timeout_s: float) -> None:
         time.sleep(WAIT_POLL_SECONDS)
 
 
-def demo_csv(workdir: Path, rows: int, seed: int) -> Path:
+def demo_csv(workdir: Path, rows: int, seed: int, demo_folder: Path) -> Path:
     """The demo city's requests CSV for ``(rows, seed)``, generated once per generator version."""
     folder = workdir / f"city-{rows}-seed{seed}"
-    digest = demo_sources_digest()
+    digest = demo_sources_digest(demo_folder)
     marker = folder / CACHE_MARKER
     if marker.exists():
         cached = json.loads(marker.read_text())
@@ -196,8 +213,9 @@ def demo_csv(workdir: Path, rows: int, seed: int) -> Path:
 
 def warm_page_cache(path: Path) -> None:
     """Read the file once (untimed) so the first contender does not also pay for the disk."""
+    buffer = bytearray(1024 * 1024)
     with path.open("rb") as fh:
-        while fh.read(16 * 1024 * 1024):
+        while fh.readinto(buffer):
             pass
 
 
@@ -233,8 +251,8 @@ def run_ridp(csv: Path, workdir: Path) -> Run:
             done = subprocess.run([ridp, *setup], env=env, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 raise BenchError(f"`ridp {' '.join(setup)}` failed:\n{done.stdout}{done.stderr}")
-        # ridp parses in a child process of its own: measure the whole tree.
-        return measure_tree([ridp, "data", "add", str(csv), "--city", "bench", "--name", "requests"], env=env)
+        # ridp parses in a child process of its own; wait4's figure folds that reaped child in (see _harness).
+        return measure([ridp, "data", "add", str(csv), "--city", "bench", "--name", "requests"], env=env)
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
@@ -293,14 +311,14 @@ def table(contenders: dict[str, Contender], rows: int) -> str:
     lines: list[Sequence[str]] = [header]
     for c in contenders.values():
         if not c.measured:
-            lines.append((c.name, "FAILED", "", "", "", "", ""))
+            lines.append((c.label, "FAILED", "", "", "", "", ""))
             continue
-        walls = [r.wall_s for r in c.runs]
-        work = [float(r.extra["work_s"]) for r in c.runs if "work_s" in r.extra]
-        counted = {rows_read(c.name, r) for r in c.runs}
+        walls = [r.wall_s for r in c.ok_runs]
+        work = [float(r.extra["work_s"]) for r in c.ok_runs if "work_s" in r.extra]
+        counted = {rows_read(c.name, r) for r in c.ok_runs}
         lines.append(
             (
-                c.name,
+                c.label,
                 f"{c.median_wall_s:.2f}",
                 f"{min(walls):.2f}-{max(walls):.2f}",
                 f"{median(work):.2f}" if work else "-",
@@ -360,6 +378,9 @@ def print_report(
     print(table(contenders, rows))
     print("peak RSS: ru_maxrss from wait4, max over runs (for ridp: its largest process, parse child included);")
     print("tree RSS: largest sampled sum over the live process tree (ridp's CLI + parse child at once).")
+    for c in contenders.values():
+        if c.failed and c.measured:
+            print(f"{c.name} failed in {c.failed} of {len(c.runs)} runs: its figures come from the other runs only")
     for label, r in summary["ratios"].items():
         print(f"{label}: wall {fmt_ratio(r['wall'])}, peak RSS {fmt_ratio(r['peak_rss'])}")
     goals = summary["goals"]
@@ -414,7 +435,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help=f"comma-separated subset of: {', '.join(CONTENDERS)} (default all)",
     )
     parser.add_argument(
-        "--wait-minutes", type=float, default=45.0, help="how long to wait for ridp.demo to become importable"
+        "--wait-minutes", type=float, default=0.0, help="how long to wait for ridp.demo to become importable (0: fail at once)"
     )
     args = parser.parse_args(argv)
     if args.rows < 1 or args.repeat < 1:
@@ -433,24 +454,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if RIDP in args.contenders:
             ridp_executable()
-        wait_for_demo(args.wait_minutes * 60)
-        csv = demo_csv(workdir, args.rows, SEED)
+        demo_folder = wait_for_demo(args.wait_minutes * 60)
+        csv = demo_csv(workdir, args.rows, SEED, demo_folder)
         warm_page_cache(csv)
         load_before = os.getloadavg()[0]  # other work on the machine skews the figures: show how much there was
         contenders = {name: Contender(name) for name in args.contenders}
         # Interleaved (ridp, duckdb, pandas, ridp, ...) so a slow spell of the machine hits all contenders alike.
         for k in range(args.repeat):
             for c in contenders.values():
-                if c.failure is not None:
-                    continue
+                # A failed run does not stop the others: how often a contender fails is a finding too.
                 run = RUNNERS[c.name](csv, workdir)
-                c.failure = check(c.name, run)
+                failure = check(c.name, run)
                 c.runs.append(run)
-                status = (
-                    f"FAILED: {c.failure}" if c.failure else f"{run.wall_s:.2f} s, peak RSS {run.peak_rss_mb:,.0f} MB"
-                )
+                c.failures.append(failure)
+                status = f"FAILED: {failure}" if failure else f"{run.wall_s:.2f} s, peak RSS {run.peak_rss_mb:,.0f} MB"
                 print(f"  {c.name} run {k + 1}/{args.repeat}: {status}", flush=True)
-                if c.failure:
+                if failure:
                     print(
                         f"--- {c.name} stdout ---\n{run.stdout}--- {c.name} stderr ---\n{run.stderr}", file=sys.stderr
                     )
@@ -462,7 +481,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_report(contenders, summary, args.rows, csv, args.repeat, load_before)
     for c in contenders.values():
         if c.measured:
-            counts = {rows_read(c.name, r) for r in c.runs}
+            counts = {rows_read(c.name, r) for r in c.ok_runs}
             if counts != {args.rows}:
                 print(f"warning: {c.name} read {counts} rows, not {args.rows:,}")
     results = workdir / f"ingest-{args.rows}.json"
@@ -479,7 +498,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "load_average_1min": {"before": load_before, "after": os.getloadavg()[0]},
             "contenders": {
                 c.name: {
-                    "failure": c.failure,
+                    "failed_runs": c.failed,
                     "median_wall_s": c.median_wall_s if c.measured else None,
                     "peak_rss_mb": c.peak_rss_mb if c.measured else None,
                     "tree_rss_mb": c.tree_rss_mb if c.measured else None,
@@ -489,11 +508,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                             "peak_rss_kib": r.peak_rss_kib,
                             "tree_rss_kib": r.tree_rss_kib,
                             "exit_code": r.exit_code,
+                            "failure": failure,
                             "rows": rows_read(c.name, r),
                             "child": r.extra,
+                            "wrapper": r.wrapper,
                             "stdout": r.stdout if c.name == RIDP else None,
+                            "stderr": r.stderr if failure else None,
                         }
-                        for r in c.runs
+                        for r, failure in zip(c.runs, c.failures, strict=True)
                     ],
                 }
                 for c in contenders.values()
@@ -502,7 +524,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
     )
     print(f"results: {results}")
-    return 1 if any(c.failure for c in contenders.values()) else 0
+    return 1 if any(c.failed for c in contenders.values()) else 0
 
 
 if __name__ == "__main__":

@@ -10,9 +10,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = (ROOT / ".." / "shared" / "data").resolve()
-# Django's settings read RIDP_HOME once at import; every test that touches files
-# sets its own RIDP_HOME (store paths are read per call), this is only the default.
-os.environ.setdefault("RIDP_HOME", tempfile.mkdtemp(prefix="ridp-test-home-"))
+# Tests never see a person's own settings or workspace: every RIDP_* variable is
+# cleared, and RIDP_HOME points at a throw-away folder (Django's settings read it
+# once at import; tests that touch files set their own, read per call).
+for _name in [n for n in os.environ if n.startswith("RIDP_")]:
+    del os.environ[_name]
+os.environ["RIDP_HOME"] = tempfile.mkdtemp(prefix="ridp-test-home-")
 
 
 @pytest.fixture(scope="session")
