@@ -435,7 +435,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help=f"comma-separated subset of: {', '.join(CONTENDERS)} (default all)",
     )
     parser.add_argument(
-        "--wait-minutes", type=float, default=0.0, help="how long to wait for ridp.demo to become importable (0: fail at once)"
+        "--wait-minutes",
+        type=float,
+        default=0.0,
+        help="how long to wait for ridp.demo to become importable (0: fail at once)",
     )
     args = parser.parse_args(argv)
     if args.rows < 1 or args.repeat < 1:
