@@ -17,8 +17,9 @@ from ridp.errors import RidpError
 __all__ = ["app", "main"]
 
 T = TypeVar("T")
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (CI logs, `make demo`) gets a wide page rather than rich's 80 columns.
+console = Console(width=None if Console().is_terminal else 160)
+err_console = Console(stderr=True, width=None if Console(stderr=True).is_terminal else 160)
 
 app = typer.Typer(
     name="ridp",
