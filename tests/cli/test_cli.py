@@ -105,3 +105,15 @@ def test_every_command_is_documented():
     assert len(commands) >= 10
     for command in commands:
         assert f"`ridp {command}" in text, f"`ridp {command}` is not in docs/cli.md"
+
+
+def test_data_map_shows_corrects_and_confirms(ridp):
+    ridp("init")
+    ridp("city", "add", "Boston", "--timezone", "America/New_York")
+    ridp("data", "add", str(BOSTON / "boston311-100.csv"), "--city", "boston", "--name", "requests")
+    shown = ridp("data", "map", "requests", "--city", "boston").stdout
+    assert "proposed, not confirmed" in shown and "open_dt" in shown and "closed_dt" in shown
+    done = ridp("data", "map", "requests", "--city", "boston", "--set", "type=reason", "--accept").stdout
+    assert "confirmed by admin" in done and "set by admin" in done
+    bad = ridp("data", "map", "requests", "--city", "boston", "--set", "opened=nope", ok=False)
+    assert bad.returncode == 1 and "requests has no column 'nope'" in bad.stderr

@@ -183,3 +183,42 @@ def preview_(
         console.print(table)
 
     run(go)
+
+
+@app.command("map")
+def map_(
+    name: str = typer.Argument(..., help="Dataset name."),
+    city: str = typer.Option(..., help="The city."),
+    set_: list[str] = typer.Option([], "--set", help="field=column (repeat); field= removes a field."),
+    area: list[str] = typer.Option([], "--area", help="An area column (repeat; replaces the proposed ones)."),
+    accept: bool = typer.Option(False, "--accept", help="Confirm the mapping."),
+) -> None:
+    """Show, correct and confirm how a dataset's columns map to the canonical schema."""
+
+    def go() -> None:
+        ready()
+        from ridp.errors import FieldError
+        from ridp.workspace.mapping import map_dataset
+        from ridp.workspace.people import acting_user
+
+        pairs = {}
+        for item in set_:
+            if "=" not in item:
+                raise FieldError("set", f"{item!r} is not field=column")
+            key, value = item.split("=", 1)
+            pairs[key.strip()] = value.strip()
+        m = map_dataset(acting_user(), city, name, set_fields=pairs, areas=list(area) or None, accept=accept)
+        state = f"confirmed by {m.confirmed_by.username}" if m.confirmed_by else "proposed, not confirmed (--accept)"
+        table = Table(
+            "field", "column", "confidence", "why", title=f"{name}: canonical mapping ({state}; times in {m.timezone})"
+        )
+        for field_name, entry in m.fields.items():
+            formats = f" [{', '.join(entry['date_formats'])}]" if entry.get("date_formats") else ""
+            table.add_row(
+                field_name, str(entry["column"]) + formats, f"{entry['confidence']:.2f}", "; ".join(entry["reasons"])
+            )
+        if m.areas:
+            table.add_row("areas", ", ".join(m.areas), "", "")
+        console.print(table)
+
+    run(go)

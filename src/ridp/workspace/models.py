@@ -221,3 +221,25 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise TypeError("the audit log is append-only")
+
+
+class DatasetMapping(models.Model):
+    """A mapping of a dataset's columns to the canonical service-request schema.
+
+    Every proposal and every change is a new row, so the history stays; the
+    newest row is the dataset's mapping. ``confirmed_by`` is set when a person
+    accepted it.
+    """
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="mappings")
+    version = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="+")
+    fields = models.JSONField()  # {field: {"column", "confidence", "reasons", "date_formats", "ambiguous_day_month"}}
+    areas = models.JSONField(default=list)  # [column, ...]
+    timezone = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=django_timezone.now)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    confirmed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["dataset_id", "id"]
