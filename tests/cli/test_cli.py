@@ -117,3 +117,14 @@ def test_data_map_shows_corrects_and_confirms(ridp):
     assert "confirmed by admin" in done and "set by admin" in done
     bad = ridp("data", "map", "requests", "--city", "boston", "--set", "opened=nope", ok=False)
     assert bad.returncode == 1 and "requests has no column 'nope'" in bad.stderr
+
+
+def test_data_classify_suggests_and_confirms(ridp):
+    ridp("init")
+    ridp("city", "add", "Boston", "--timezone", "America/New_York")
+    ridp("data", "add", str(BOSTON / "boston311-100.csv"), "--city", "boston", "--name", "requests")
+    shown = ridp("data", "classify", "requests", "--city", "boston").stdout
+    assert "street addresses with house numbers" in shown
+    ridp("data", "classify", "requests", "--city", "boston", "--set", "type=public", "--accept")
+    preview = ridp("data", "preview", "requests", "--city", "boston", "--rows", "2").stdout
+    assert "•••" in preview

@@ -222,3 +222,35 @@ def map_(
         console.print(table)
 
     run(go)
+
+
+@app.command("classify")
+def classify(
+    name: str = typer.Argument(..., help="Dataset name."),
+    city: str = typer.Option(..., help="The city."),
+    set_: list[str] = typer.Option([], "--set", help="column=class (public, internal, personal, sensitive); repeat."),
+    accept: bool = typer.Option(False, "--accept", help="Confirm every column's class."),
+) -> None:
+    """Show, change and confirm which columns hold personal data."""
+
+    def go() -> None:
+        ready()
+        from ridp.errors import FieldError
+        from ridp.workspace.classify import classify_dataset
+        from ridp.workspace.people import acting_user
+
+        pairs = {}
+        for item in set_:
+            if "=" not in item:
+                raise FieldError("set", f"{item!r} is not column=class")
+            key, value = item.rsplit("=", 1)
+            pairs[key.strip()] = value.strip()
+        columns = classify_dataset(acting_user(), city, name, set_columns=pairs, accept=accept)
+        table = Table("column", "suggested", "confirmed", "why", title=f"{name}: column classes")
+        for c in columns:
+            table.add_row(
+                c.name, c.suggested_classification, c.classification or "-", "; ".join(c.classification_reasons)
+            )
+        console.print(table)
+
+    run(go)

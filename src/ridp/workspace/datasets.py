@@ -203,8 +203,12 @@ def add_file(
                 Column.objects.bulk_create(
                     Column(version=version, position=c.position, name=c.name, dtype=c.dtype) for c in result.columns
                 )
+                previous = dataset.current_version
                 dataset.current_version = version
                 dataset.save(update_fields=["current_version"])
+                from ridp.workspace.classify import inherit_classes
+
+                inherit_classes(previous, version)
                 audit.record(
                     "dataset.version_added",
                     actor=actor,

@@ -177,6 +177,10 @@ class Column(models.Model):
     name = models.CharField(max_length=500)
     dtype = models.CharField(max_length=100)
     classification = models.CharField(max_length=20, choices=Classification.choices, blank=True, default="")
+    suggested_classification = models.CharField(max_length=20, choices=Classification.choices, blank=True, default="")
+    classification_reasons = models.JSONField(default=list)
+    classified_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    classified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints: ClassVar[list[Any]] = [

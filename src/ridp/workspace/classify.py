@@ -1,0 +1,114 @@
+"""Column classes in the store: suggested from names and values, confirmed by a person.
+
+A confirmed ``personal`` or ``sensitive`` column is masked in every preview,
+listing and sample the workspace hands out (``datasets.preview``); a new
+version inherits the confirmed classes of the columns it shares with the last.
+"""
+
+from __future__ import annotations
+
+import pyarrow.parquet as pq
+from django.db import transaction
+from django.utils import timezone as django_timezone
+
+from ridp.errors import FieldError, PermissionDeniedError
+from ridp.ingest.pii import CLASSES, suggest_classification
+from ridp.workspace import audit
+from ridp.workspace.datasets import get_dataset
+from ridp.workspace.models import Column, DatasetVersion, User
+from ridp.workspace.people import can_upload
+from ridp.workspace.store import home
+
+__all__ = ["classify_dataset", "inherit_classes", "suggest"]
+
+SAMPLE_ROWS = 5000
+VALUES_PER_COLUMN = 200
+
+
+def suggest(actor: User, city: str, name: str) -> list[Column]:
+    """Suggest a class for every column of the current version (stored for editors)."""
+    dataset = get_dataset(actor, city, name)
+    version = dataset.current_version
+    assert version is not None
+    batch = next(pq.ParquetFile(home() / version.file).iter_batches(batch_size=SAMPLE_ROWS), None)
+    data = batch.to_pydict() if batch is not None else {}
+    columns = list(version.columns.all())
+    for column in columns:
+        values = [v for v in data.get(column.name, []) if v is not None][:VALUES_PER_COLUMN]
+        found = suggest_classification(column.name, [str(v) for v in values])
+        column.suggested_classification = found.classification
+        column.classification_reasons = list(found.reasons)
+    if can_upload(actor, dataset.city):
+        Column.objects.bulk_update(columns, ["suggested_classification", "classification_reasons"])
+    return columns
+
+
+def classify_dataset(
+    actor: User, city: str, name: str, *, set_columns: dict[str, str] | None = None, accept: bool = False
+) -> list[Column]:
+    """Show, change and confirm the classes of a dataset's columns.
+
+    ``set_columns`` maps a column to one of public, internal, personal or
+    sensitive; ``accept`` confirms every column (its set class, else its
+    suggestion) as the acting person.
+    """
+    dataset = get_dataset(actor, city, name)
+    version = dataset.current_version
+    assert version is not None
+    columns = list(version.columns.all())
+    if any(not c.suggested_classification for c in columns):
+        columns = suggest(actor, city, name)
+    if not set_columns and not accept:
+        return columns
+    if not can_upload(actor, dataset.city):
+        audit.record("permission.denied", actor=actor, city=dataset.city, obj=dataset, action_tried="dataset.classify")
+        raise PermissionDeniedError("only the city's data analysts (and programme admins) can confirm classifications")
+    by_name = {c.name: c for c in columns}
+    for column_name, value in (set_columns or {}).items():
+        if column_name not in by_name:
+            raise FieldError("set", f"{dataset.name} has no column {column_name!r}")
+        if value not in CLASSES:
+            raise FieldError(column_name, f"{value!r} is not a class", hint="one of " + ", ".join(CLASSES))
+    now = django_timezone.now()
+    changed: list[Column] = []
+    for column in columns:
+        wanted = (set_columns or {}).get(column.name)
+        if wanted is None and not accept:
+            continue
+        column.classification = wanted or column.classification or column.suggested_classification
+        column.classified_by = actor
+        column.classified_at = now
+        changed.append(column)
+    with transaction.atomic():
+        Column.objects.bulk_update(changed, ["classification", "classified_by", "classified_at"])
+        audit.record(
+            "dataset.classification_confirmed",
+            actor=actor,
+            city=dataset.city,
+            obj=version,
+            dataset=dataset.name,
+            columns=len(changed),
+            personal=sum(1 for c in changed if c.classification in ("personal", "sensitive")),
+        )
+    return columns
+
+
+def inherit_classes(previous: DatasetVersion | None, version: DatasetVersion) -> None:
+    """Carry confirmed classes to a new version's columns of the same name."""
+    if previous is None:
+        return
+    known = {
+        c.name: c
+        for c in previous.columns.exclude(classification="").only(
+            "name", "classification", "classified_by", "classified_at"
+        )
+    }
+    updates = []
+    for column in version.columns.all():
+        old = known.get(column.name)
+        if old is not None:
+            column.classification = old.classification
+            column.classified_by_id = old.classified_by_id
+            column.classified_at = old.classified_at
+            updates.append(column)
+    Column.objects.bulk_update(updates, ["classification", "classified_by", "classified_at"])
