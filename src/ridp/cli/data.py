@@ -72,6 +72,9 @@ def list_(city: str = typer.Option(..., help="The city.")) -> None:
         for d in list_datasets(acting_user(), city):
             v = d.current_version
             if v is None:
+                table.add_row(
+                    d.name, "-", "no data", "", "inventory record only", d.created_at.strftime("%Y-%m-%d %H:%M")
+                )
                 continue
             table.add_row(
                 d.name,
@@ -104,7 +107,19 @@ def show(
             sys.stdout.write(json.dumps(describe(d), indent=2) + "\n")  # no rich markup in JSON
             return
         v = d.current_version
-        assert v is not None
+        if v is None:
+            console.print(f"[bold]{d.name}[/] ({d.city.slug})  inventory record, no data uploaded")
+            for field in (
+                "description",
+                "owner_department",
+                "steward",
+                "source_system",
+                "sensitivity",
+                "sensitivity_reason",
+            ):
+                if getattr(d, field):
+                    console.print(f"{field.replace('_', ' ')}: {getattr(d, field)}")
+            return
         console.print(
             f"[bold]{d.name}[/] ({d.city.slug})  version {v.number}  {v.rows:,} rows  {len(v.schema)} columns"
         )
@@ -253,4 +268,43 @@ def classify(
             )
         console.print(table)
 
+    run(go)
+
+
+@app.command("inventory")
+def inventory(
+    name: str = typer.Argument(..., help="Dataset name (created as an inventory record if new)."),
+    city: str = typer.Option(..., help="The city."),
+    description: str | None = typer.Option(None, help="What the dataset holds."),
+    owner_department: str | None = typer.Option(None, help="Department that owns it."),
+    steward: str | None = typer.Option(None, help="Person who looks after it."),
+    source_system: str | None = typer.Option(None, help="System it comes from."),
+    update_frequency: str | None = typer.Option(None, help="How often it changes, e.g. daily."),
+    licence: str | None = typer.Option(None, help="Licence or terms of use."),
+    public: str | None = typer.Option(None, help="yes, no or partial."),
+    sensitivity: str | None = typer.Option(None, help="e.g. low, medium, high."),
+    sensitivity_reason: str | None = typer.Option(None, help="Why it is sensitive."),
+    years_of_history: float | None = typer.Option(None, help="Years of history held."),
+    known_quality_issues: str | None = typer.Option(None, help="Known problems with the data."),
+    needs_agreement: bool | None = typer.Option(
+        None, "--needs-agreement/--no-agreement-needed", help="Whether use needs an active data-sharing agreement."
+    ),
+) -> None:
+    """Record or update a dataset's inventory record (with or without data)."""
+
+    def go() -> None:
+        ready()
+        from ridp.workspace.datasets import record_inventory
+        from ridp.workspace.people import acting_user
+
+        given = {k: v for k, v in locals_.items() if v is not None}
+        d = record_inventory(acting_user(), city, name, **given)
+        console.print(f"inventory record {d.name} ({d.city.slug}) saved: {', '.join(sorted(given)) or 'no changes'}")
+
+    locals_ = {
+        "description": description, "owner_department": owner_department, "steward": steward,
+        "source_system": source_system, "update_frequency": update_frequency, "licence": licence, "public": public,
+        "sensitivity": sensitivity, "sensitivity_reason": sensitivity_reason, "years_of_history": years_of_history,
+        "known_quality_issues": known_quality_issues, "needs_agreement": needs_agreement,
+    }  # fmt: skip
     run(go)

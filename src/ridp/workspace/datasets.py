@@ -34,8 +34,8 @@ from ridp.config import Config
 from ridp.errors import FieldError, IntegrityError, NotFoundError, PermissionDeniedError
 from ridp.ingest import parse_file
 from ridp.workspace import audit
-from ridp.workspace.models import Column, Dataset, DatasetVersion, User
-from ridp.workspace.people import can_read_rows, can_upload, require_city
+from ridp.workspace.models import Column, Dataset, DatasetVersion, Membership, User
+from ridp.workspace.people import can_read_rows, can_upload, is_programme_admin, require_city
 from ridp.workspace.store import city_dir, home, sha256_file, staging_lock
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "list_datasets",
     "open_table",
     "preview",
+    "record_inventory",
     "versions",
 ]
 
@@ -271,6 +272,60 @@ INVENTORY_FIELDS = (
 )
 
 
+_PUBLIC = {"yes", "no", "partial"}
+
+
+def record_inventory(actor: User, city: str, name: str, **fields: Any) -> Dataset:
+    """Create or update a dataset's inventory record (GovEx guide), data or no data.
+
+    A city lists every dataset, sensitive ones included, even when it shares
+    none of it: the record stands alone until (and unless) data is uploaded.
+    Fields: the names in :data:`INVENTORY_FIELDS` and ``needs_agreement``.
+
+    Examples
+    --------
+    ``record_inventory(sam, "springfield", "child welfare cases", sensitivity="high",
+    sensitivity_reason="minors", public="no", needs_agreement=True)``
+    """
+    city_obj = require_city(actor, city)
+    roles = {"data_analyst", "senior_leader"}
+    allowed = is_programme_admin(actor) or Membership.objects.filter(user=actor, city=city_obj, role__in=roles).exists()
+    if not allowed:
+        audit.record("permission.denied", actor=actor, city=city_obj, action_tried="dataset.inventory")
+        raise PermissionDeniedError("only the city's senior leaders and data analysts keep the inventory")
+    unknown = set(fields) - set(INVENTORY_FIELDS) - {"needs_agreement"}
+    if unknown:
+        raise FieldError(sorted(unknown)[0], "is not an inventory field", hint="one of " + ", ".join(INVENTORY_FIELDS))
+    if "public" in fields and fields["public"] not in _PUBLIC:
+        raise FieldError("public", f"{fields['public']!r} is not yes, no or partial")
+    if fields.get("years_of_history") is not None:
+        try:
+            years = float(fields["years_of_history"])
+        except (TypeError, ValueError):
+            raise FieldError("years_of_history", f"{fields['years_of_history']!r} is not a number of years") from None
+        if years < 0:
+            raise FieldError("years_of_history", "cannot be negative")
+        fields["years_of_history"] = years
+    if not name.strip():
+        raise FieldError("name", "a dataset needs a name")
+    with transaction.atomic():
+        dataset = Dataset.objects.select_for_update().filter(city=city_obj, name=name.strip()).first()
+        created = dataset is None
+        if dataset is None:
+            dataset = Dataset(city=city_obj, name=name.strip(), created_by=actor)
+        for key, value in fields.items():
+            setattr(dataset, key, value)
+        dataset.save()
+        audit.record(
+            "dataset.inventory_recorded" if created else "dataset.inventory_changed",
+            actor=actor,
+            city=city_obj,
+            obj=dataset,
+            fields=",".join(sorted(fields)),
+        )
+    return dataset
+
+
 def describe(dataset: Dataset) -> dict[str, Any]:
     """A dataset, its inventory record and current version as plain JSON-able data."""
     v = dataset.current_version
@@ -278,6 +333,7 @@ def describe(dataset: Dataset) -> dict[str, Any]:
         "city": dataset.city.slug,
         "name": dataset.name,
         "inventory": {field: getattr(dataset, field) for field in INVENTORY_FIELDS},
+        "needs_agreement": dataset.needs_agreement,
         "current_version": None if v is None else describe_version(v),
     }
 
@@ -330,7 +386,7 @@ def open_table(
         raise PermissionDeniedError("viewers see summaries, not rows")
     chosen = dataset.current_version if version is None else dataset.versions.filter(number=version).first()
     if chosen is None:
-        raise NotFoundError(f"{dataset} has no version {version}")
+        raise NotFoundError(f"{dataset} has no data yet" if version is None else f"{dataset} has no version {version}")
     cdir = city_dir(dataset.city)
     # The embedded default is one DuckDB file per city, inside that city's own store.
     url = engine_url or Config.from_env().engine_url or f"duckdb://{cdir / 'engine' / 'ridp.duckdb'}"
@@ -363,7 +419,7 @@ def preview(actor: User, city: str, name: str, *, limit: int = 20, version: int 
         raise PermissionDeniedError("viewers see summaries, not rows")
     chosen = dataset.current_version if version is None else dataset.versions.filter(number=version).first()
     if chosen is None:
-        raise NotFoundError(f"{dataset} has no version {version}")
+        raise NotFoundError(f"{dataset} has no data yet" if version is None else f"{dataset} has no version {version}")
     masked = tuple(
         chosen.columns.filter(
             classification__in=[Column.Classification.PERSONAL, Column.Classification.SENSITIVE]

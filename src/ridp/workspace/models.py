@@ -116,6 +116,7 @@ class Dataset(models.Model):
     sensitivity_reason = models.TextField(blank=True)
     years_of_history = models.FloatField(null=True, blank=True)
     known_quality_issues = models.TextField(blank=True)
+    needs_agreement = models.BooleanField(default=False)  # no use without an active data-sharing agreement
     current_version = models.OneToOneField(
         "DatasetVersion", on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )

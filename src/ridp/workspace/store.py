@@ -234,7 +234,9 @@ def check_integrity(*, checksums: bool = True) -> list[str]:
     for dataset in Dataset.objects.select_related("current_version").order_by("id"):
         current = dataset.current_version
         if current is None:
-            problems.append(f"{dataset}: has no current version")
+            # An inventory record with no data is fine; versions without a current one are not.
+            if dataset.versions.exists():
+                problems.append(f"{dataset}: has versions but no current version")
         elif current.dataset_id != dataset.id:
             problems.append(f"{dataset}: current version belongs to another dataset")
     root = home() / "cities"
