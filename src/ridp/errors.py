@@ -25,6 +25,7 @@ the edges.
     │   └── FieldError                     a field of a request or command is wrong
     ├── NotFoundError (LookupError)        a city, dataset or version that does not exist
     ├── PermissionDeniedError              the acting person may not do this
+    │   └── AgreementRequiredError         no active data-sharing agreement covers this use
     ├── WorkspaceError                     the store is missing, locked or inconsistent
     │   └── IntegrityError                 the store failed its integrity check
     └── ResourceLimitError                 a parse ran out of its memory or CPU budget
@@ -35,6 +36,7 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "AgreementRequiredError",
     "BinaryFileError",
     "CorruptFileError",
     "EmptyFileError",
@@ -171,6 +173,10 @@ class NotFoundError(RidpError, LookupError):
 
 class PermissionDeniedError(RidpError):
     """The acting person may not do this."""
+
+
+class AgreementRequiredError(PermissionDeniedError):
+    """A dataset that needs an agreement has no active one covering it; says what is missing."""
 
 
 class WorkspaceError(RidpError):

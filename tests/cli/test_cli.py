@@ -128,3 +128,33 @@ def test_data_classify_suggests_and_confirms(ridp):
     ridp("data", "classify", "requests", "--city", "boston", "--set", "type=public", "--accept")
     preview = ridp("data", "preview", "requests", "--city", "boston", "--rows", "2").stdout
     assert "•••" in preview
+
+
+def test_agreement_commands_gate_the_data(ridp, tmp_path):
+    import datetime as dt
+
+    today = dt.date.today()
+    pdf = tmp_path / "signed.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    ridp("init")
+    ridp("city", "add", "Boston")
+    ridp("data", "add", str(BOSTON / "boston311-100.csv"), "--city", "boston", "--name", "requests")
+    ridp("data", "inventory", "requests", "--city", "boston", "--needs-agreement")
+    refused = ridp("data", "preview", "requests", "--city", "boston", ok=False)
+    assert refused.returncode == 1 and "needs a data-sharing agreement" in refused.stderr
+    out = ridp(
+        "agreement", "add", "--city", "boston", "--title", "311 study", "--parties", "Boston; Programme",
+        "--purpose", "service levels", "--dataset", "requests", "--starts", str(today), "--expires", str(today + dt.timedelta(days=90)),
+    ).stdout  # fmt: skip
+    assert "agreement 1 drafted" in out
+    ridp("agreement", "review", "1", "--city", "boston")
+    ridp("agreement", "sign", "1", "--city", "boston", "--signatory", f"Ana Chief|CDO|{today}", "--document", str(pdf))
+    assert "is active" in ridp("agreement", "activate", "1", "--city", "boston").stdout
+    assert "first 10 of 100 rows" in ridp("data", "preview", "requests", "--city", "boston").stdout
+    shown = ridp("agreement", "show", "1", "--city", "boston").stdout
+    assert "legal review" in shown and "covers requests: all columns" in shown
+    assert "is terminated" in ridp("agreement", "terminate", "1", "--city", "boston", "--reason", "study over").stdout
+    gone = ridp("data", "preview", "requests", "--city", "boston", ok=False)
+    assert "terminated on" in gone.stderr
+    assert "store is whole" in ridp("check").stdout
+    assert "terminated" in ridp("agreement", "list", "--city", "boston").stdout

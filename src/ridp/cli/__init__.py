@@ -56,11 +56,12 @@ def run(fn: Callable[[], T]) -> T:
 
 
 def _register() -> None:
-    from ridp.cli import city, data, demo, workspace
+    from ridp.cli import agreement, city, data, demo, workspace
 
     workspace.register(app)
     app.add_typer(city.app, name="city")
     app.add_typer(data.app, name="data")
+    app.add_typer(agreement.app, name="agreement")
     app.add_typer(demo.app, name="demo")
 
 

@@ -27,7 +27,10 @@ VALUES_PER_COLUMN = 200
 
 def suggest(actor: User, city: str, name: str) -> list[Column]:
     """Suggest a class for every column of the current version (stored for editors)."""
+    from ridp.workspace.agreements import require_use
+
     dataset = get_dataset(actor, city, name)
+    require_use(actor, dataset, "classification")
     version = dataset.current_version
     assert version is not None
     batch = next(pq.ParquetFile(home() / version.file).iter_batches(batch_size=SAMPLE_ROWS), None)

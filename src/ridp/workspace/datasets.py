@@ -236,6 +236,14 @@ def add_file(
     return IngestOutcome(version, created=True)
 
 
+def _require_bytes(version: DatasetVersion) -> None:
+    tombstone = getattr(version, "tombstone", None)
+    if tombstone is not None:
+        raise NotFoundError(
+            f"{version.dataset} v{version.number}: its data was deleted on {tombstone.deleted_at:%Y-%m-%d} ({tombstone.reason})"
+        )
+
+
 def _verify(staged: Path, rows: int) -> None:
     import pyarrow.parquet as pq
 
@@ -387,6 +395,10 @@ def open_table(
     chosen = dataset.current_version if version is None else dataset.versions.filter(number=version).first()
     if chosen is None:
         raise NotFoundError(f"{dataset} has no data yet" if version is None else f"{dataset} has no version {version}")
+    from ridp.workspace.agreements import require_use
+
+    require_use(actor, dataset, "analysis")
+    _require_bytes(chosen)
     cdir = city_dir(dataset.city)
     # The embedded default is one DuckDB file per city, inside that city's own store.
     url = engine_url or Config.from_env().engine_url or f"duckdb://{cdir / 'engine' / 'ridp.duckdb'}"
@@ -420,11 +432,22 @@ def preview(actor: User, city: str, name: str, *, limit: int = 20, version: int 
     chosen = dataset.current_version if version is None else dataset.versions.filter(number=version).first()
     if chosen is None:
         raise NotFoundError(f"{dataset} has no data yet" if version is None else f"{dataset} has no version {version}")
-    masked = tuple(
+    from ridp.workspace.agreements import require_use, visible_personal_columns
+
+    require_use(actor, dataset, "preview")
+    _require_bytes(chosen)
+    personal = list(
         chosen.columns.filter(
             classification__in=[Column.Classification.PERSONAL, Column.Classification.SENSITIVE]
         ).values_list("name", flat=True)
     )
+    visible = visible_personal_columns(actor, dataset)
+    masked = tuple(name for name in personal if visible is not None and name not in visible)
+    if len(masked) < len(personal):
+        audit.record(
+            "personal_data.accessed", actor=actor, city=dataset.city, obj=chosen, how="preview",
+            columns=len(personal) - len(masked),
+        )  # fmt: skip
     parquet = pq.ParquetFile(home() / chosen.file)
     batch = next(parquet.iter_batches(batch_size=limit), None)
     names = tuple(parquet.schema_arrow.names)

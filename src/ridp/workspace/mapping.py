@@ -28,8 +28,11 @@ __all__ = ["SAMPLE_ROWS", "current_mapping", "map_dataset", "propose"]
 SAMPLE_ROWS = 5000
 
 
-def _sample(dataset: Dataset) -> pd.DataFrame:
-    """The first rows of the current version, as stored (typed)."""
+def _sample(actor: User, dataset: Dataset) -> pd.DataFrame:
+    """The first rows of the current version, as stored (typed); an agreement may be needed."""
+    from ridp.workspace.agreements import require_use
+
+    require_use(actor, dataset, "mapping")
     version = dataset.current_version
     assert version is not None
     batch = next(pq.ParquetFile(home() / version.file).iter_batches(batch_size=SAMPLE_ROWS), None)
@@ -50,7 +53,7 @@ def propose(actor: User, city: str, name: str) -> DatasetMapping:
     else who may read the dataset it is shown but not kept.
     """
     dataset = get_dataset(actor, city, name)
-    proposal = propose_mapping(_sample(dataset), timezone=dataset.city.timezone)
+    proposal = propose_mapping(_sample(actor, dataset), timezone=dataset.city.timezone)
     assert dataset.current_version is not None
     mapping = DatasetMapping(
         dataset=dataset,
@@ -136,7 +139,7 @@ def map_dataset(
         updated = DatasetMapping.objects.create(
             dataset=dataset,
             version=dataset.current_version,
-            fields=_refresh_formats(dataset, fields, mapping.timezone),
+            fields=_refresh_formats(actor, dataset, fields),
             areas=new_areas,
             timezone=mapping.timezone,
             created_by=actor,
@@ -162,7 +165,7 @@ def _missing(dataset: Dataset, mapping: DatasetMapping) -> bool:
 
 
 def _refresh_formats(
-    dataset: Dataset, fields: dict[str, dict[str, object]], timezone: str
+    actor: User, dataset: Dataset, fields: dict[str, dict[str, object]]
 ) -> dict[str, dict[str, object]]:
     """Date formats for date fields a person set, read from the values."""
     from ridp.ingest.dates import detect_dates
@@ -173,7 +176,7 @@ def _refresh_formats(
         if entry is None or entry.get("date_formats"):
             continue
         if sample is None:
-            sample = _sample(dataset)
+            sample = _sample(actor, dataset)
         detection = detect_dates(sample[str(entry["column"])])
         entry["date_formats"] = [f for f, _ in detection.formats]
         entry["ambiguous_day_month"] = detection.ambiguous_day_month

@@ -248,3 +248,71 @@ class DatasetMapping(models.Model):
 
     class Meta:
         ordering: ClassVar[list[str]] = ["dataset_id", "id"]
+
+
+class Agreement(models.Model):
+    """A data-sharing agreement: what a city's data may be used for, by whom, until when."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "draft"
+        LEGAL_REVIEW = "legal_review", "legal review"
+        SIGNED = "signed", "signed"
+        ACTIVE = "active", "active"
+        EXPIRED = "expired", "expired"
+        TERMINATED = "terminated", "terminated"
+
+    city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="agreements")
+    title = models.CharField(max_length=300)
+    parties = models.TextField()
+    purpose = models.TextField()
+    permitted_uses = models.TextField(blank=True)
+    datasets: models.ManyToManyField[Dataset, AgreementDataset] = models.ManyToManyField(
+        Dataset, through="AgreementDataset", related_name="agreements"
+    )
+    personal_roles = models.JSONField(default=list)  # roles that may see personal columns' values
+    personal_people = models.ManyToManyField(User, related_name="+", blank=True)
+    retention_days = models.PositiveIntegerField(default=0)  # after the end, before the bytes are deleted
+    starts_on = models.DateField()
+    expires_on = models.DateField()
+    signatories = models.JSONField(default=list)  # [{"name", "role", "signed_on"}]
+    document = models.CharField(max_length=500, blank=True)  # stored file, relative to RIDP_HOME
+    document_name = models.CharField(max_length=300, blank=True)
+    document_sha256 = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    ended_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_status_display()})"
+
+
+class AgreementDataset(models.Model):
+    """A dataset an agreement covers, and which of its columns (empty list: all)."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="coverage")
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="coverage")
+    columns = models.JSONField(default=list)
+
+
+class AgreementStatusChange(models.Model):
+    """The dated history of an agreement's status."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="history")
+    status = models.CharField(max_length=20, choices=Agreement.Status.choices)
+    at = models.DateTimeField(default=django_timezone.now)
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["agreement_id", "at", "id"]
+
+
+class Tombstone(models.Model):
+    """What remains of a dataset version whose bytes were deleted at the end of an agreement."""
+
+    version = models.OneToOneField(DatasetVersion, on_delete=models.PROTECT, related_name="tombstone")
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="tombstones", null=True)
+    deleted_at = models.DateTimeField(default=django_timezone.now)
+    reason = models.TextField()
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True, blank=True)

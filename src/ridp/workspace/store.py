@@ -107,6 +107,9 @@ def ensure_ready() -> None:
     if _pending_migrations():
         call_command("migrate", interactive=False, verbosity=0)
     recover()
+    from ridp.workspace.agreements import enforce
+
+    enforce()
 
 
 @contextmanager
@@ -154,7 +157,15 @@ def recover() -> list[Path]:
     root = home() / "cities"
     if not root.exists():
         return removed
-    referenced = {home() / f for f in DatasetVersion.objects.values_list("file", flat=True)}
+    referenced = {
+        home() / f for f in DatasetVersion.objects.filter(tombstone__isnull=True).values_list("file", flat=True)
+    }
+    # A retention deletion that crashed after its commit left the file: finish it.
+    for rel in DatasetVersion.objects.filter(tombstone__isnull=False).values_list("file", flat=True):
+        leftover = home() / rel
+        if leftover.exists():
+            leftover.unlink()
+            removed.append(leftover)
     for cdir in sorted(p for p in root.iterdir() if p.is_dir()):
         staging = cdir / "staging"
         live: set[str] = set()
@@ -212,9 +223,13 @@ def check_integrity(*, checksums: bool = True) -> list[str]:
             verdict = [r[0] for r in cur.fetchall()]
         if verdict != ["ok"]:
             problems.append(f"SQLite integrity_check: {verdict[:3]}")
-    for version in DatasetVersion.objects.select_related("dataset").order_by("id"):
+    for version in DatasetVersion.objects.select_related("dataset", "tombstone").order_by("id"):
         path = home() / version.file
         label = f"{version.dataset} v{version.number}"
+        if getattr(version, "tombstone", None) is not None:
+            if path.exists():
+                problems.append(f"{label}: deleted under retention but its file is still there")
+            continue
         if not path.exists():
             problems.append(f"{label}: file {version.file} is missing")
             continue
@@ -240,7 +255,9 @@ def check_integrity(*, checksums: bool = True) -> list[str]:
         elif current.dataset_id != dataset.id:
             problems.append(f"{dataset}: current version belongs to another dataset")
     root = home() / "cities"
-    referenced = {home() / f for f in DatasetVersion.objects.values_list("file", flat=True)}
+    referenced = {
+        home() / f for f in DatasetVersion.objects.filter(tombstone__isnull=True).values_list("file", flat=True)
+    }
     if root.exists():
         for cdir in root.iterdir():
             staging = cdir / "staging"
