@@ -4,6 +4,7 @@ the deliberately broken Boston variants get the errors or notes they deserve."""
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -12,7 +13,9 @@ import pytest
 from ridp.errors import RaggedRowError
 from tests.conftest import SHARED_DATA
 
-CITY_FILES = sorted(p for p in (SHARED_DATA / "city").rglob("*") if p.suffix in {".csv", ".tsv", ".parquet"})
+CITY_FILES = sorted(
+    p for p in (SHARED_DATA / "city").rglob("*") if p.suffix in {".csv", ".tsv", ".parquet", ".geojson"}
+)
 BROKEN = {"boston311-100-bad.tsv"}
 
 
@@ -31,7 +34,7 @@ def independent_count(path: Path) -> int:
 
 
 def test_the_corpus_is_there():
-    assert len(CITY_FILES) >= 25, CITY_FILES
+    assert len(CITY_FILES) >= 30, CITY_FILES
 
 
 @pytest.mark.parametrize(
@@ -43,11 +46,18 @@ def test_real_export_ingests_with_its_row_count(people, path):
 
     outcome = add_file(people.ana, path, city="springfield")
     v = outcome.version
-    expected = pq.ParquetFile(path).metadata.num_rows if path.suffix == ".parquet" else independent_count(path)
+    if path.suffix == ".parquet":
+        expected = pq.ParquetFile(path).metadata.num_rows
+    elif path.suffix == ".geojson":
+        expected = len(json.loads(path.read_text())["features"])
+    else:
+        expected = independent_count(path)
     assert v.rows == expected
     table = pq.read_table(home() / v.file)
     assert table.num_rows == expected
-    if path.suffix != ".parquet":
+    if path.suffix == ".geojson":
+        assert "geom" in table.column_names
+    elif path.suffix != ".parquet":
         with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
             header = next(csv.reader(fh, delimiter="\t" if path.suffix == ".tsv" else ","))
         assert len(table.column_names) == len(header)

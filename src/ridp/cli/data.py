@@ -24,8 +24,13 @@ def add(
         "", help="State the encoding (utf-8, cp1252, latin-1, utf-16) if sniffing gets it wrong."
     ),
     delimiter: str = typer.Option("", help="State the delimiter if sniffing gets it wrong ('\\t' for tab)."),
+    sheet: str = typer.Option("", help="The sheet of an .xlsx workbook (default: the first with data)."),
 ) -> None:
-    """Ingest a file as a new version of a dataset (atomic: all or nothing)."""
+    """Ingest a file as a new version of a dataset (atomic: all or nothing).
+
+    CSV, TSV, Parquet, JSON, NDJSON, GeoJSON, Excel (.xlsx) and zip archives holding
+    a shapefile (converted to WGS84) or one data file.
+    """
 
     def go() -> None:
         ready()
@@ -44,6 +49,7 @@ def add(
                 name=name or None,
                 encoding=encoding or None,
                 delimiter=delim,
+                sheet=sheet or None,
                 progress=lambda fraction, stage: bar.update(
                     task, completed=fraction, description=f"{stage} {file.name}"
                 ),

@@ -113,6 +113,15 @@ def _select(sniffed: Sniffed, source: Path, types: dict[str, str], max_line_byte
     path = _lit(str(source))
     if sniffed.kind == "parquet":
         return f"SELECT * FROM read_parquet({path})"
+    if sniffed.kind in ("json", "ndjson"):
+        layout = "'array'" if sniffed.kind == "json" else "'newline_delimited'"
+        return f"SELECT * FROM read_json({path}, format={layout}, records=true, maximum_depth=64)"
+    if sniffed.kind in ("geojson", "shapefile"):
+        # Coordinates are stored in WGS84 (EPSG:4326) whatever the file's own system.
+        return (
+            f"SELECT * EXCLUDE (OGC_FID) REPLACE (ST_Transform(geom, 'EPSG:4326', always_xy := true) AS geom) "
+            f"FROM ST_Read({path})"
+        )
     columns = ", ".join(f"{_lit(name)}: {_lit(t)}" for name, t in types.items())
     delim = _lit(sniffed.delimiter)
     # Names come from the file's own header and are passed as string literals.
@@ -200,6 +209,11 @@ def _translate(exc: BaseException, sniffed: Sniffed) -> Exception:
         return FileFormatError("a quoted value is never closed", path=path, row=row)
     if sniffed.kind == "parquet":
         return CorruptFileError(f"the Parquet file cannot be read: {message.splitlines()[0]}", path=path)
+    if sniffed.kind in ("json", "ndjson", "geojson", "shapefile"):
+        first = message.splitlines()[0] if message else type(exc).__name__
+        if "crs" in message.lower() or "transform" in message.lower():
+            return FileFormatError("its coordinate system is unknown (is the .prj file missing?)", path=path)
+        return FileFormatError(f"cannot be read as {sniffed.kind}: {first}", path=path, row=row)
     first = message.splitlines()[0] if message else type(exc).__name__
     return FileFormatError(f"cannot be read: {first}", path=path, row=row)
 

@@ -37,7 +37,7 @@ from ridp.errors import (
 
 __all__ = ["SAMPLE_BYTES", "ColumnGuess", "FileKind", "Sniffed", "sniff_file"]
 
-FileKind = Literal["csv", "parquet"]
+FileKind = Literal["csv", "parquet", "json", "ndjson", "geojson", "xlsx", "zip", "shapefile"]
 SAMPLE_BYTES = 4 * 1024 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1")
@@ -104,8 +104,16 @@ def sniff_file(
             # No whole data row in the sample: read on far enough to find the
             # first two line ends, or to know a line is longer than allowed.
             head += fh.read(2 * max_line_bytes + 2 - len(head))
-    if head[:4] == b"PAR1" or path.suffix.lower() == ".parquet":
+    from ridp.ingest.formats import detect_kind, json_depth
+
+    kind = detect_kind(path, head)
+    if kind == "parquet" or path.suffix.lower() == ".parquet":
         return _sniff_parquet(path, size, head, max_columns)
+    if kind in ("json", "ndjson", "geojson"):
+        json_depth(path)  # refuses absurd nesting before any parser sees it
+        return Sniffed(path, kind, size, "utf-8", "", (), 0)
+    if kind in ("xlsx", "zip"):
+        return Sniffed(path, kind, size, "", "", (), 0)
     return _sniff_csv(path, size, head, encoding, delimiter, max_columns, max_line_bytes)
 
 

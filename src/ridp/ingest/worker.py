@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -40,6 +41,7 @@ def parse_file(
     engine_memory: int,
     progress: Callable[[float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    sheet: str | None = None,
 ) -> tuple[Sniffed, ConvertResult] | None:
     """Sniff and convert ``source`` to the Parquet file ``target`` in a limited child process.
 
@@ -59,6 +61,7 @@ def parse_file(
         "memory_bytes": memory_bytes,
         "cpu_seconds": cpu_seconds,
         "engine_memory": engine_memory,
+        "sheet": sheet,
     }
     outcome: dict[str, Any] | None = None
     # stderr goes to a file, not a pipe: a chatty child must never block on a full pipe.
@@ -165,6 +168,61 @@ def _limit_self(memory_bytes: int, cpu_seconds: int) -> None:
         pass
 
 
+def _unwrap(sniffed: Sniffed, source: Path, inner: Path, job: dict[str, Any]) -> tuple[Sniffed, Path]:
+    """An .xlsx becomes its sheet as CSV; a zip its shapefile or its one data file.
+
+    Errors about the unwrapped file still name the file the person gave.
+    """
+    from dataclasses import replace
+
+    from ridp.ingest.formats import unpack_zip, xlsx_to_csv
+    from ridp.ingest.sniff import sniff_file
+
+    def sniff_inner(path: Path, what: str) -> Sniffed:
+        try:
+            found = sniff_file(
+                path, encoding=job["encoding"], delimiter=job["delimiter"],
+                max_columns=job["max_columns"], max_line_bytes=job["max_line_bytes"],
+            )  # fmt: skip
+        except errors.FileFormatError as exc:
+            raise type(exc)(
+                f"{what}: {exc.reason}", path=source, row=exc.row, column=exc.column, hint=exc.hint
+            ) from None
+        return replace(found, path=source, size=sniffed.size)
+
+    if sniffed.kind == "xlsx":
+        inner.mkdir(parents=True, exist_ok=True)
+        sheet_csv = inner / "sheet.csv"
+        chosen, names = xlsx_to_csv(source, sheet_csv, job.get("sheet"))
+        found = sniff_inner(sheet_csv, f"sheet {chosen!r}")
+        note = (
+            f"read sheet {chosen!r} of {len(names)}: {', '.join(names)}" if len(names) > 1 else f"read sheet {chosen!r}"
+        )
+        return replace(found, kind="csv", warnings=(note, *found.warnings)), sheet_csv
+    if sniffed.kind == "zip":
+        files = unpack_zip(source, inner)
+        shapes = [f for f in files if f.suffix.lower() == ".shp"]
+        if len(shapes) > 1:
+            raise errors.FileFormatError(f"holds {len(shapes)} shapefiles; upload one per dataset", path=source)
+        if shapes:
+            if not shapes[0].with_suffix(".prj").exists() and not any(f.suffix.lower() == ".prj" for f in files):
+                raise errors.FileFormatError("the shapefile has no .prj: its coordinate system is unknown", path=source)
+            return replace(sniffed, kind="shapefile", warnings=(f"read {shapes[0].name}, converted to WGS84",)), shapes[
+                0
+            ]
+        data = [
+            f
+            for f in files
+            if f.suffix.lower() in (".csv", ".tsv", ".txt", ".json", ".ndjson", ".jsonl", ".geojson", ".parquet")
+        ]
+        if len(data) != 1:
+            listed = ", ".join(f.name for f in files[:10]) or "nothing"
+            raise errors.FileFormatError(f"should hold one data file or one shapefile; it holds {listed}", path=source)
+        found = sniff_inner(data[0], data[0].name)
+        return replace(found, warnings=(f"read {data[0].name} from the archive", *found.warnings)), data[0]
+    return sniffed, source
+
+
 def _emit(message: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(message) + "\n")
     sys.stdout.flush()
@@ -180,6 +238,7 @@ def main() -> int:
     source = Path(job["source"])
     target = Path(job["target"])
     transcoded = target.with_suffix(".utf8.csv")
+    inner = target.with_suffix(".inner")  # what an .xlsx or a zip unwraps to
     try:
         sniffed = sniff_file(
             source,
@@ -188,7 +247,7 @@ def main() -> int:
             max_columns=job["max_columns"],
             max_line_bytes=job["max_line_bytes"],
         )
-        read_from = source
+        sniffed, read_from = _unwrap(sniffed, source, inner, job)
         if sniffed.kind == "csv" and sniffed.encoding not in ("utf-8", "utf-8-sig", "ascii"):
             transcode_to_utf8(source, transcoded, sniffed.encoding, lambda f: _emit({"progress": f}))
             read_from = transcoded
@@ -200,7 +259,7 @@ def main() -> int:
             # the Python side, Arrow and the thread stacks fit in the rest.
             memory_limit=min(int(job["engine_memory"]), int(job["memory_bytes"]) // 4),
             temp_directory=target.parent,
-            spatial=False,
+            spatial=sniffed.kind in ("geojson", "shapefile"),
         )
         result = convert_to_parquet(
             sniffed,
@@ -221,6 +280,8 @@ def main() -> int:
         return 2
     finally:
         transcoded.unlink(missing_ok=True)
+        if inner.exists():
+            shutil.rmtree(inner)
     sniffed_payload = asdict(sniffed)
     sniffed_payload["path"] = str(sniffed.path)
     _emit({"result": {"sniffed": sniffed_payload, "result": asdict(result)}})

@@ -80,6 +80,7 @@ def add_file(
     name: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    sheet: str | None = None,
     progress: Progress | None = None,
     _before_commit: Callable[[], None] | None = None,
 ) -> IngestOutcome:
@@ -154,6 +155,7 @@ def add_file(
                 engine_memory=config.engine_memory,
                 progress=lambda f: report(0.02 + 0.88 * f, "parse"),
                 should_stop=duplicate,
+                sheet=sheet,
             )
         finally:
             hasher.join()
