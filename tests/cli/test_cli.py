@@ -158,3 +158,14 @@ def test_agreement_commands_gate_the_data(ridp, tmp_path):
     assert "terminated on" in gone.stderr
     assert "store is whole" in ridp("check").stdout
     assert "terminated" in ridp("agreement", "list", "--city", "boston").stdout
+
+
+def test_data_add_refuses_unsafe_urls(ridp):
+    ridp("init")
+    ridp("city", "add", "Boston")
+    for url, says in (
+        ("http://data.example.org/x.csv", "only https"),
+        ("https://127.0.0.1/x.csv", "private or local address"),
+    ):
+        r = ridp("data", "add", url, "--city", "boston", ok=False)
+        assert r.returncode == 1 and says in r.stderr and "Traceback" not in r.stderr

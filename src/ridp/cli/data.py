@@ -17,7 +17,9 @@ app = typer.Typer(help="A city's datasets and their versions.", no_args_is_help=
 
 @app.command("add")
 def add(
-    file: Path = typer.Argument(..., help="CSV, TSV or Parquet file."),
+    file: str = typer.Argument(
+        ..., help="A file, or an https:// URL of an open-data portal export or Socrata resource."
+    ),
     city: str = typer.Option(..., help="The city the data belongs to."),
     name: str = typer.Option("", help="Dataset name (default: the file name without extension)."),
     encoding: str = typer.Option(
@@ -41,19 +43,25 @@ def add(
         delim = "\t" if delimiter in ("\\t", "tab") else (delimiter or None)
         columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
-            task = bar.add_task(f"ingesting {file.name}", total=1.0)
-            outcome = add_file(
-                actor,
-                file,
-                city=city,
-                name=name or None,
-                encoding=encoding or None,
-                delimiter=delim,
-                sheet=sheet or None,
-                progress=lambda fraction, stage: bar.update(
-                    task, completed=fraction, description=f"{stage} {file.name}"
-                ),
-            )
+            task = bar.add_task("ingesting", total=1.0)
+            if file.startswith(("https://", "http://")):
+                from ridp.workspace.datasets import add_url
+
+                outcome = add_url(
+                    actor, file, city=city, name=name or None,
+                    progress=lambda fraction, stage: bar.update(task, completed=fraction, description=stage),
+                )  # fmt: skip
+            else:
+                outcome = add_file(
+                    actor,
+                    Path(file),
+                    city=city,
+                    name=name or None,
+                    encoding=encoding or None,
+                    delimiter=delim,
+                    sheet=sheet or None,
+                    progress=lambda fraction, stage: bar.update(task, completed=fraction, description=stage),
+                )
         v = outcome.version
         if outcome.created:
             console.print(f"{v.dataset.name} v{v.number}: {v.rows:,} rows, {len(v.schema)} columns")

@@ -42,6 +42,7 @@ __all__ = [
     "IngestOutcome",
     "Preview",
     "add_file",
+    "add_url",
     "describe",
     "describe_version",
     "get_dataset",
@@ -81,6 +82,7 @@ def add_file(
     encoding: str | None = None,
     delimiter: str | None = None,
     sheet: str | None = None,
+    source_label: str | None = None,
     progress: Progress | None = None,
     _before_commit: Callable[[], None] | None = None,
 ) -> IngestOutcome:
@@ -190,7 +192,7 @@ def add_file(
                     dataset=dataset,
                     number=number,
                     source_sha256=source_sha,
-                    source_name=source.name,
+                    source_name=source_label or source.name,
                     source_format=sniffed.kind,
                     source_bytes=sniffed.size,
                     encoding=result.encoding,
@@ -244,6 +246,37 @@ def _require_bytes(version: DatasetVersion) -> None:
         raise NotFoundError(
             f"{version.dataset} v{version.number}: its data was deleted on {tombstone.deleted_at:%Y-%m-%d} ({tombstone.reason})"
         )
+
+
+def add_url(
+    actor: User,
+    url: str,
+    *,
+    city: str,
+    name: str | None = None,
+    progress: Progress | None = None,
+) -> IngestOutcome:
+    """Pull a dataset from an open-data portal (https only) and ingest it as a version.
+
+    A Socrata pull that is interrupted resumes from its last whole page when run again.
+    """
+    import hashlib
+
+    from ridp.ingest.remote import pull
+
+    city_obj = require_city(actor, city)
+    if not can_upload(actor, city_obj):
+        audit.record("permission.denied", actor=actor, city=city_obj, action_tried="dataset.add_url")
+        raise PermissionDeniedError("only the city's data analysts (and programme admins) can add data")
+    report = progress or (lambda fraction, stage: None)
+    folder = city_dir(city_obj) / "downloads" / hashlib.sha256(url.encode()).hexdigest()[:16]
+    report(0.0, "download")
+    pulled = pull(url, folder)
+    outcome = add_file(
+        actor, pulled.path, city=city, name=name or pulled.path.stem, source_label=url, progress=progress
+    )
+    pulled.path.unlink(missing_ok=True)
+    return outcome
 
 
 def _verify(staged: Path, rows: int) -> None:
