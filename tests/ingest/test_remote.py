@@ -7,7 +7,7 @@ import ssl
 import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -22,7 +22,7 @@ RECORDS = [
 
 
 class Portal(BaseHTTPRequestHandler):
-    offsets: list[int] = []
+    offsets: ClassVar[list[int]] = []
     fail_once_at: int | None = None
 
     def log_message(self, *args: object) -> None:
