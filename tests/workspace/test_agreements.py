@@ -165,3 +165,18 @@ def test_expiry_stops_use_and_the_retention_period_delays_deletion(sensitive):
     assert Agreement.objects.get(pk=a.pk).status == "expired" and path.exists()
     assert enforce(TODAY + timedelta(days=39)) == [] and path.exists()
     assert enforce(TODAY + timedelta(days=40)) == ["springfield/requests v1: bytes deleted"] and not path.exists()
+
+
+def test_open_table_hides_personal_columns_from_people_the_agreement_does_not_name(sensitive):
+    from ridp.workspace.datasets import open_table
+
+    people, pdf = sensitive
+    active_agreement(people, pdf, personal_roles=["data_analyst"])
+    analyst = open_table(people.ana, "springfield", "requests")
+    leader = open_table(people.sam, "springfield", "requests")
+    assert analyst.location.notnull().sum().execute() > 0
+    assert leader.location.notnull().sum().execute() == 0 and leader.latitude.notnull().sum().execute() == 0
+    assert leader.type.notnull().sum().execute() == 100
+    assert leader.schema() == analyst.schema()
+    for t in (analyst, leader):
+        t.get_backend().disconnect()

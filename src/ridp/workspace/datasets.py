@@ -439,9 +439,25 @@ def open_table(
     url = engine_url or Config.from_env().engine_url or f"duckdb://{cdir / 'engine' / 'ridp.duckdb'}"
     con = ridp.engine.connect(url, allowed_directories=[cdir])
     table_name = f"{dataset.city.slug.replace('-', '_')}__d{dataset.pk}_v{chosen.number}"
-    if chosen.columns.filter(classification=Column.Classification.PERSONAL).exists():
-        audit.record("personal_data.accessed", actor=actor, city=dataset.city, obj=chosen, how="open_table")
-    return ridp.engine.load_parquet(con, home() / chosen.file, table_name)
+    table = ridp.engine.load_parquet(con, home() / chosen.file, table_name)
+    from ridp.workspace.agreements import visible_personal_columns
+
+    personal = list(
+        chosen.columns.filter(
+            classification__in=[Column.Classification.PERSONAL, Column.Classification.SENSITIVE]
+        ).values_list("name", flat=True)
+    )
+    visible = visible_personal_columns(actor, dataset)
+    hidden = [name for name in personal if visible is not None and name not in visible]
+    if len(hidden) < len(personal):
+        audit.record(
+            "personal_data.accessed", actor=actor, city=dataset.city, obj=chosen, how="open_table",
+            columns=len(personal) - len(hidden),
+        )  # fmt: skip
+    if hidden:
+        # Masked for this person: the column stays (same name and type) but holds no values.
+        table = table.mutate(**{name: ibis.null().cast(table[name].type()) for name in hidden})
+    return table
 
 
 @dataclass(frozen=True)
