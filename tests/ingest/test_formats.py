@@ -194,3 +194,31 @@ def test_extension_and_magic_bytes_must_agree(tmp_path, name, content, says):
     path.write_bytes(content)
     with pytest.raises(errors.FileFormatError, match=says):
         parse(path)
+
+
+def test_ckan_and_arcgis_json_exports(tmp_path):
+    ckan = tmp_path / "ckan.json"
+    ckan.write_text(
+        json.dumps(
+            {
+                "help": "...",
+                "success": True,
+                "result": {"records": [{"_id": 1, "type": "pothole"}, {"_id": 2, "type": "noise"}]},
+            }
+        )
+    )
+    sniffed, result, table = parse(ckan)
+    assert (
+        result.rows == 2 and table.column("type").to_pylist() == ["pothole", "noise"] and "CKAN" in sniffed.warnings[0]
+    )
+    esri = tmp_path / "arcgis.json"
+    esri.write_text(json.dumps({
+        "spatialReference": {"wkid": 4326},
+        "features": [{"attributes": {"OBJECTID": 1, "TYPE": "graffiti"}, "geometry": {"x": -76.61, "y": 39.29}}],
+    }))  # fmt: skip
+    sniffed, result, table = parse(esri)
+    assert result.rows == 1 and table.column("latitude").to_pylist() == [39.29] and "Esri" in sniffed.warnings[0]
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"hello": "world"}))
+    with pytest.raises(errors.FileFormatError, match="not a list of records"):
+        parse(other)

@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Literal
 
-from ridp.errors import CorruptFileError, FileFormatError, ResourceLimitError
+from ridp.errors import CorruptFileError, EmptyFileError, FileFormatError, ResourceLimitError
 
 __all__ = [
     "ArchiveLimits",
@@ -191,3 +191,54 @@ def xlsx_to_csv(path: Path, target: Path, sheet: str | None) -> tuple[str, list[
     finally:
         book.close()
     return chosen, names
+
+
+def records_from_portal_json(path: Path, target: Path) -> str | None:
+    """Rewrite a portal's JSON object export as NDJSON records; returns what it was.
+
+    CKAN's datastore answers ``{"result": {"records": [...]}}`` (or a bare
+    ``{"records": [...]}``); ArcGIS REST answers Esri JSON
+    ``{"features": [{"attributes": {...}, "geometry": {"x": .., "y": ..}}]}``.
+    A JSON array needs no rewriting (``None``).
+    """
+    import json
+
+    with path.open("rb") as fh:
+        first = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if first != b"{":
+        return None
+    try:
+        document = json.loads(path.read_bytes())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise FileFormatError(f"is not valid JSON: {exc}", path=path) from None
+    records: list[object]
+    if isinstance(document.get("result"), dict) and isinstance(document["result"].get("records"), list):
+        records, what = document["result"]["records"], "CKAN datastore records"
+    elif isinstance(document.get("records"), list):
+        records, what = document["records"], "records"
+    elif isinstance(document.get("features"), list) and all(
+        isinstance(f, dict) and "attributes" in f for f in document["features"]
+    ):
+        wkid = (document.get("spatialReference") or {}).get("latestWkid") or (
+            document.get("spatialReference") or {}
+        ).get("wkid")
+        records = []
+        for feature in document["features"]:
+            row = dict(feature["attributes"])
+            geometry = feature.get("geometry") or {}
+            if "x" in geometry and "y" in geometry and wkid in (4326, None):
+                row["longitude"], row["latitude"] = geometry["x"], geometry["y"]
+            elif geometry:
+                row["geometry_esri"] = json.dumps(geometry)
+            records.append(row)
+        what = "Esri JSON features"
+    else:
+        raise FileFormatError("is a JSON object, not a list of records (nor a CKAN or ArcGIS export)", path=path)
+    with target.open("w", encoding="utf-8") as out:
+        for record in records:
+            if not isinstance(record, dict):
+                raise FileFormatError("holds records that are not objects", path=path)
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    if not records:
+        raise EmptyFileError("holds no records", path=path)
+    return what

@@ -220,6 +220,14 @@ def _unwrap(sniffed: Sniffed, source: Path, inner: Path, job: dict[str, Any]) ->
             raise errors.FileFormatError(f"should hold one data file or one shapefile; it holds {listed}", path=source)
         found = sniff_inner(data[0], data[0].name)
         return replace(found, warnings=(f"read {data[0].name} from the archive", *found.warnings)), data[0]
+    if sniffed.kind == "json":
+        from ridp.ingest.formats import records_from_portal_json
+
+        inner.mkdir(parents=True, exist_ok=True)
+        rewritten = inner / "records.ndjson"
+        what = records_from_portal_json(source, rewritten)
+        if what is not None:
+            return replace(sniffed, kind="ndjson", warnings=(f"read {what}",)), rewritten
     return sniffed, source
 
 
