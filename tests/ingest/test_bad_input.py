@@ -143,7 +143,7 @@ def test_corrupt_parquet_files_are_refused(tmp_path):
         parse(truncated)
     renamed = tmp_path / "notparquet.parquet"
     renamed.write_bytes(b"id,type\n1,a\n")
-    with pytest.raises(errors.CorruptFileError):
+    with pytest.raises(errors.FileFormatError, match="its name says PARQUET but its bytes are CSV"):
         parse(renamed)
 
 
