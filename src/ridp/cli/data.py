@@ -15,6 +15,20 @@ from ridp.cli import console, ready, run
 app = typer.Typer(help="A city's datasets and their versions.", no_args_is_help=True)
 
 
+def _pairs(items: list[str], form: str, *, split_last: bool) -> dict[str, str]:
+    """``--set a=b`` options as a dict. A column name may hold ``=``, so the ``=`` that
+    splits is the one beside the side that cannot (a field or a class)."""
+    from ridp.errors import FieldError
+
+    pairs = {}
+    for item in items:
+        if "=" not in item:
+            raise FieldError("set", f"{item!r} is not {form}")
+        key, value = item.rsplit("=", 1) if split_last else item.split("=", 1)
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
 @app.command("add")
 def add(
     file: str = typer.Argument(
@@ -226,17 +240,17 @@ def map_(
 
     def go() -> None:
         ready()
-        from ridp.errors import FieldError
         from ridp.workspace.mapping import map_dataset
         from ridp.workspace.people import acting_user
 
-        pairs = {}
-        for item in set_:
-            if "=" not in item:
-                raise FieldError("set", f"{item!r} is not field=column")
-            key, value = item.split("=", 1)
-            pairs[key.strip()] = value.strip()
-        m = map_dataset(acting_user(), city, name, set_fields=pairs, areas=list(area) or None, accept=accept)
+        m = map_dataset(
+            acting_user(),
+            city,
+            name,
+            set_fields=_pairs(set_, "field=column", split_last=False),
+            areas=list(area) or None,
+            accept=accept,
+        )
         state = f"confirmed by {m.confirmed_by.username}" if m.confirmed_by else "proposed, not confirmed (--accept)"
         table = Table(
             "field", "column", "confidence", "why", title=f"{name}: canonical mapping ({state}; times in {m.timezone})"
@@ -264,17 +278,12 @@ def classify(
 
     def go() -> None:
         ready()
-        from ridp.errors import FieldError
         from ridp.workspace.classify import classify_dataset
         from ridp.workspace.people import acting_user
 
-        pairs = {}
-        for item in set_:
-            if "=" not in item:
-                raise FieldError("set", f"{item!r} is not column=class")
-            key, value = item.rsplit("=", 1)
-            pairs[key.strip()] = value.strip()
-        columns = classify_dataset(acting_user(), city, name, set_columns=pairs, accept=accept)
+        columns = classify_dataset(
+            acting_user(), city, name, set_columns=_pairs(set_, "column=class", split_last=True), accept=accept
+        )
         table = Table("column", "suggested", "confirmed", "why", title=f"{name}: column classes")
         for c in columns:
             table.add_row(

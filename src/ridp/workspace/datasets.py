@@ -409,6 +409,38 @@ def versions(actor: User, city: str, name: str) -> list[DatasetVersion]:
     return list(dataset.versions.select_related("created_by").order_by("number"))
 
 
+def _readable(
+    actor: User, city: str, name: str, version: int | None, *, use: str
+) -> tuple[Dataset, DatasetVersion, list[str]]:
+    """Everything a read of rows must pass, in one place: the role, the version, an
+    active agreement where one is needed, bytes not deleted under retention. Returns
+    the dataset, the version and the personal columns hidden from this person."""
+    from ridp.workspace.agreements import require_use, visible_personal_columns
+
+    dataset = get_dataset(actor, city, name)
+    if not can_read_rows(actor, dataset.city):
+        audit.record("permission.denied", actor=actor, city=dataset.city, obj=dataset, action_tried=f"dataset.{use}")
+        raise PermissionDeniedError("viewers see summaries, not rows")
+    chosen = dataset.current_version if version is None else dataset.versions.filter(number=version).first()
+    if chosen is None:
+        raise NotFoundError(f"{dataset} has no data yet" if version is None else f"{dataset} has no version {version}")
+    require_use(actor, dataset, use)
+    _require_bytes(chosen)
+    personal = list(
+        chosen.columns.filter(
+            classification__in=[Column.Classification.PERSONAL, Column.Classification.SENSITIVE]
+        ).values_list("name", flat=True)
+    )
+    visible = visible_personal_columns(actor, dataset)
+    hidden = [column for column in personal if visible is not None and column not in visible]
+    if len(hidden) < len(personal):
+        audit.record(
+            "personal_data.accessed", actor=actor, city=dataset.city, obj=chosen, how=use,
+            columns=len(personal) - len(hidden),
+        )  # fmt: skip
+    return dataset, chosen, hidden
+
+
 def open_table(
     actor: User, city: str, name: str, *, version: int | None = None, engine_url: str | None = None
 ) -> ibis.Table:
@@ -423,37 +455,13 @@ def open_table(
     """
     import ridp.engine
 
-    dataset = get_dataset(actor, city, name)
-    if not can_read_rows(actor, dataset.city):
-        audit.record("permission.denied", actor=actor, city=dataset.city, obj=dataset, action_tried="dataset.open")
-        raise PermissionDeniedError("viewers see summaries, not rows")
-    chosen = dataset.current_version if version is None else dataset.versions.filter(number=version).first()
-    if chosen is None:
-        raise NotFoundError(f"{dataset} has no data yet" if version is None else f"{dataset} has no version {version}")
-    from ridp.workspace.agreements import require_use
-
-    require_use(actor, dataset, "analysis")
-    _require_bytes(chosen)
+    dataset, chosen, hidden = _readable(actor, city, name, version, use="analysis")
     cdir = city_dir(dataset.city)
     # The embedded default is one DuckDB file per city, inside that city's own store.
     url = engine_url or Config.from_env().engine_url or f"duckdb://{cdir / 'engine' / 'ridp.duckdb'}"
     con = ridp.engine.connect(url, allowed_directories=[cdir])
     table_name = f"{dataset.city.slug.replace('-', '_')}__d{dataset.pk}_v{chosen.number}"
     table = ridp.engine.load_parquet(con, home() / chosen.file, table_name)
-    from ridp.workspace.agreements import visible_personal_columns
-
-    personal = list(
-        chosen.columns.filter(
-            classification__in=[Column.Classification.PERSONAL, Column.Classification.SENSITIVE]
-        ).values_list("name", flat=True)
-    )
-    visible = visible_personal_columns(actor, dataset)
-    hidden = [name for name in personal if visible is not None and name not in visible]
-    if len(hidden) < len(personal):
-        audit.record(
-            "personal_data.accessed", actor=actor, city=dataset.city, obj=chosen, how="open_table",
-            columns=len(personal) - len(hidden),
-        )  # fmt: skip
     if hidden:
         # Masked for this person: the column stays (same name and type) but holds no values.
         table = table.mutate(**{name: ibis.null().cast(table[name].type()) for name in hidden})
@@ -476,29 +484,8 @@ def preview(actor: User, city: str, name: str, *, limit: int = 20, version: int 
 
     if not 1 <= limit <= 1000:
         raise FieldError("limit", "show between 1 and 1,000 rows")
-    dataset = get_dataset(actor, city, name)
-    if not can_read_rows(actor, dataset.city):
-        audit.record("permission.denied", actor=actor, city=dataset.city, obj=dataset, action_tried="dataset.preview")
-        raise PermissionDeniedError("viewers see summaries, not rows")
-    chosen = dataset.current_version if version is None else dataset.versions.filter(number=version).first()
-    if chosen is None:
-        raise NotFoundError(f"{dataset} has no data yet" if version is None else f"{dataset} has no version {version}")
-    from ridp.workspace.agreements import require_use, visible_personal_columns
-
-    require_use(actor, dataset, "preview")
-    _require_bytes(chosen)
-    personal = list(
-        chosen.columns.filter(
-            classification__in=[Column.Classification.PERSONAL, Column.Classification.SENSITIVE]
-        ).values_list("name", flat=True)
-    )
-    visible = visible_personal_columns(actor, dataset)
-    masked = tuple(name for name in personal if visible is not None and name not in visible)
-    if len(masked) < len(personal):
-        audit.record(
-            "personal_data.accessed", actor=actor, city=dataset.city, obj=chosen, how="preview",
-            columns=len(personal) - len(masked),
-        )  # fmt: skip
+    dataset, chosen, hidden = _readable(actor, city, name, version, use="preview")
+    masked = tuple(hidden)
     parquet = pq.ParquetFile(home() / chosen.file)
     batch = next(parquet.iter_batches(batch_size=limit), None)
     names = tuple(parquet.schema_arrow.names)
