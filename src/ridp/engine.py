@@ -54,6 +54,7 @@ __all__ = [
     "load_parquet",
     "locked_duckdb",
     "parse_url",
+    "sql_literal",
 ]
 
 EngineKind = Literal["duckdb", "postgres", "pyspark"]
@@ -149,16 +150,16 @@ def _open_duckdb(
     files = [str(Path(p).absolute()) for p in allowed_paths]
     # Values are bound as parameters where DuckDB allows it; SET does not take
     # parameters, so paths are quoted with DuckDB's own literal quoting.
-    con.execute(f"SET allowed_directories=[{', '.join(_sql_str(d) for d in dirs)}]")
+    con.execute(f"SET allowed_directories=[{', '.join(sql_literal(d) for d in dirs)}]")
     if files:
-        con.execute(f"SET allowed_paths=[{', '.join(_sql_str(f) for f in files)}]")
+        con.execute(f"SET allowed_paths=[{', '.join(sql_literal(f) for f in files)}]")
     if spatial:
         _load_spatial(con)
-    nowhere = _sql_str(str(Path(dirs[0] if dirs else tempfile.gettempdir()) / ".no-extension-repository"))
+    nowhere = sql_literal(str(Path(dirs[0] if dirs else tempfile.gettempdir()) / ".no-extension-repository"))
     con.execute(f"SET custom_extension_repository={nowhere}")
     con.execute(f"SET autoinstall_extension_repository={nowhere}")
     if temp_directory is not None:
-        con.execute(f"SET temp_directory={_sql_str(str(temp_directory))}")
+        con.execute(f"SET temp_directory={sql_literal(str(temp_directory))}")
     con.execute(f"SET memory_limit='{int(memory_limit or config.engine_memory)}B'")
     wanted_threads = threads if threads is not None else config.engine_threads
     if wanted_threads:
@@ -182,7 +183,8 @@ def _load_spatial(con: Any) -> None:
     con.execute("LOAD spatial")
 
 
-def _sql_str(value: str) -> str:
+def sql_literal(value: str) -> str:
+    """A string as a DuckDB/SQL literal (quotes doubled): for paths and names ridp chose."""
     return "'" + value.replace("'", "''") + "'"
 
 

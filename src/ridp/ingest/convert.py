@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ridp.engine import sql_literal
 from ridp.errors import (
     CorruptFileError,
     EncodingError,
@@ -110,7 +111,7 @@ def convert_to_parquet(
 
 
 def _select(sniffed: Sniffed, source: Path, types: dict[str, str], max_line_bytes: int) -> str:
-    path = _lit(str(source))
+    path = sql_literal(str(source))
     if sniffed.kind == "parquet":
         return f"SELECT * FROM read_parquet({path})"
     if sniffed.kind in ("json", "ndjson"):
@@ -122,8 +123,8 @@ def _select(sniffed: Sniffed, source: Path, types: dict[str, str], max_line_byte
             f"SELECT * EXCLUDE (OGC_FID) REPLACE (ST_Transform(geom, 'EPSG:4326', always_xy := true) AS geom) "
             f"FROM ST_Read({path})"
         )
-    columns = ", ".join(f"{_lit(name)}: {_lit(t)}" for name, t in types.items())
-    delim = _lit(sniffed.delimiter)
+    columns = ", ".join(f"{sql_literal(name)}: {sql_literal(t)}" for name, t in types.items())
+    delim = sql_literal(sniffed.delimiter)
     # Names come from the file's own header and are passed as string literals.
     return (
         f"SELECT * FROM read_csv({path}, auto_detect=false, header=true, delim={delim}, "
@@ -132,17 +133,13 @@ def _select(sniffed: Sniffed, source: Path, types: dict[str, str], max_line_byte
     )
 
 
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _run_copy(con: Any, query: str, target: Path, progress: Progress | None) -> int:
     result: dict[str, Any] = {}
 
     def work() -> None:
         try:
             row = con.execute(
-                f"COPY ({query}) TO {_lit(str(target))} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)"
+                f"COPY ({query}) TO {sql_literal(str(target))} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)"
             ).fetchone()
             result["rows"] = int(row[0]) if row else 0
         except BaseException as exc:  # re-raised in the calling thread

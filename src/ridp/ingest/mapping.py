@@ -19,7 +19,7 @@ Examples
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
@@ -484,11 +484,11 @@ _OPEN_WORDS = re.compile(r"open|pend|progress|assign|new|start|hold|work", re.IG
 
 
 def _closed_status(profiles: dict[str, _Profile]) -> pd.Series | None:
-    """Per row, whether a status-like column says closed (None where it says neither).
+    """Per row, whether a status-like column says closed (NA where it says neither).
 
     The status column is found by its values (open / closed words), not its name.
     """
-    best: tuple[float, _Profile] | None = None
+    best: tuple[float, pd.Series] | None = None
     for p in profiles.values():
         if p.text is None or not 1 < p.distinct <= 15:
             continue
@@ -497,24 +497,11 @@ def _closed_status(profiles: dict[str, _Profile]) -> pd.Series | None:
         opened = lowered.str.contains(_OPEN_WORDS.pattern, regex=True) & ~closed
         share = float((closed | opened).mean())
         if share > 0.8 and closed.any() and opened.any() and (best is None or share > best[0]):
-            best = (share, p)
-    if best is None:
-        return None
-    column = best[1]
-    full = profiles[column.name]
-    assert full.text is not None
-    return _status_flags(full)
-
-
-def _status_flags(p: _Profile) -> pd.Series:
-    assert p.text is not None
-    lowered = p.text.str.lower()
-    closed = lowered.str.contains(_CLOSED_WORDS.pattern, regex=True)
-    opened = lowered.str.contains(_OPEN_WORDS.pattern, regex=True) & ~closed
-    flags = pd.Series(pd.NA, index=p.parsed_index, dtype="boolean")
-    flags.loc[closed[closed].index] = True
-    flags.loc[opened[opened].index] = False
-    return flags
+            flags = pd.Series(pd.NA, index=p.parsed_index, dtype="boolean")
+            flags.loc[closed[closed].index] = True
+            flags.loc[opened[opened].index] = False
+            best = (share, flags)
+    return None if best is None else best[1]
 
 
 def _score_coordinates(profiles: dict[str, _Profile], timezone: str, add: Adder) -> None:
@@ -550,8 +537,3 @@ def _score_coordinates(profiles: dict[str, _Profile], timezone: str, add: Adder)
             if why:
                 reasons.insert(0, why)
             add_fn(field_name, c, name_part, value, reasons)
-
-
-def columns_used(proposal: MappingProposal) -> Iterable[str]:
-    yield from (m.column for m in proposal.fields)
-    yield from (m.column for m in proposal.areas)

@@ -269,8 +269,9 @@ def require_use(actor: User, dataset: Dataset, use: str) -> list[Agreement]:
     """The active agreements covering ``dataset``; raises if it needs one and has none.
 
     ``use`` (preview, analysis, export...) is named in the audit entry of a refusal.
+    An agreement past its expiry grants nothing even before :func:`enforce` marks it
+    expired (that runs at start-up, with the retention it triggers).
     """
-    enforce()
     covering = _covering(dataset)
     if dataset.needs_agreement and not covering:
         ended = Agreement.objects.filter(coverage__dataset=dataset).order_by("-id").first()
@@ -279,6 +280,8 @@ def require_use(actor: User, dataset: Dataset, use: str) -> list[Agreement]:
         elif ended.status in ENDED:
             when = ended.ended_on or ended.expires_on
             why = f"{dataset.name}: agreement {ended.pk} ({ended.title!r}) {ended.get_status_display()} on {when}"
+        elif ended.status == S.ACTIVE and ended.expires_on <= _today():
+            why = f"{dataset.name}: agreement {ended.pk} ({ended.title!r}) expired on {ended.expires_on}"
         else:
             why = f"{dataset.name}: agreement {ended.pk} ({ended.title!r}) is {ended.get_status_display()}, not active"
         audit.record("agreement.use_refused", actor=actor, city=dataset.city, obj=dataset, use=use)

@@ -7,37 +7,29 @@ version inherits the confirmed classes of the columns it shares with the last.
 
 from __future__ import annotations
 
-import pyarrow.parquet as pq
 from django.db import transaction
 from django.utils import timezone as django_timezone
 
 from ridp.errors import FieldError, PermissionDeniedError
 from ridp.ingest.pii import CLASSES, suggest_classification
 from ridp.workspace import audit
-from ridp.workspace.datasets import get_dataset
-from ridp.workspace.models import Column, DatasetVersion, User
+from ridp.workspace.datasets import get_dataset, sample_rows
+from ridp.workspace.models import Column, User
 from ridp.workspace.people import can_upload
-from ridp.workspace.store import home
 
-__all__ = ["classify_dataset", "inherit_classes", "suggest"]
+__all__ = ["classify_dataset", "suggest"]
 
-SAMPLE_ROWS = 5000
 VALUES_PER_COLUMN = 200
 
 
 def suggest(actor: User, city: str, name: str) -> list[Column]:
     """Suggest a class for every column of the current version (stored for editors)."""
-    from ridp.workspace.agreements import require_use
-
     dataset = get_dataset(actor, city, name)
-    require_use(actor, dataset, "classification")
-    version = dataset.current_version
-    assert version is not None
-    batch = next(pq.ParquetFile(home() / version.file).iter_batches(batch_size=SAMPLE_ROWS), None)
-    data = batch.to_pydict() if batch is not None else {}
-    columns = list(version.columns.all())
+    sample = sample_rows(actor, dataset, "classification")
+    assert dataset.current_version is not None
+    columns = list(dataset.current_version.columns.all())
     for column in columns:
-        values = [v for v in data.get(column.name, []) if v is not None][:VALUES_PER_COLUMN]
+        values = list(sample[column.name].dropna())[:VALUES_PER_COLUMN] if column.name in sample else []
         found = suggest_classification(column.name, [str(v) for v in values])
         column.suggested_classification = found.classification
         column.classification_reasons = list(found.reasons)
@@ -94,24 +86,3 @@ def classify_dataset(
             personal=sum(1 for c in changed if c.classification in ("personal", "sensitive")),
         )
     return columns
-
-
-def inherit_classes(previous: DatasetVersion | None, version: DatasetVersion) -> None:
-    """Carry confirmed classes to a new version's columns of the same name."""
-    if previous is None:
-        return
-    known = {
-        c.name: c
-        for c in previous.columns.exclude(classification="").only(
-            "name", "classification", "classified_by", "classified_at"
-        )
-    }
-    updates = []
-    for column in version.columns.all():
-        old = known.get(column.name)
-        if old is not None:
-            column.classification = old.classification
-            column.classified_by_id = old.classified_by_id
-            column.classified_at = old.classified_at
-            updates.append(column)
-    Column.objects.bulk_update(updates, ["classification", "classified_by", "classified_at"])

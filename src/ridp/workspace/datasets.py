@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+import pandas as pd
+import pyarrow.parquet as pq
 from django.db import IntegrityError as DjangoIntegrityError
 from django.db import transaction
 from django.db.models import Max
@@ -211,9 +213,7 @@ def add_file(
                 previous = dataset.current_version
                 dataset.current_version = version
                 dataset.save(update_fields=["current_version"])
-                from ridp.workspace.classify import inherit_classes
-
-                inherit_classes(previous, version)
+                _inherit_classes(previous, version)
                 audit.record(
                     "dataset.version_added",
                     actor=actor,
@@ -279,9 +279,43 @@ def add_url(
     return outcome
 
 
-def _verify(staged: Path, rows: int) -> None:
-    import pyarrow.parquet as pq
+def _inherit_classes(previous: DatasetVersion | None, version: DatasetVersion) -> None:
+    """Carry confirmed column classes to a new version's columns of the same name."""
+    if previous is None:
+        return
+    known = {c.name: c for c in previous.columns.exclude(classification="")}
+    updates = []
+    for column in version.columns.all():
+        old = known.get(column.name)
+        if old is not None:
+            column.classification = old.classification
+            column.classified_by_id = old.classified_by_id
+            column.classified_at = old.classified_at
+            updates.append(column)
+    Column.objects.bulk_update(updates, ["classification", "classified_by", "classified_at"])
 
+
+SAMPLE_ROWS = 5000
+
+
+def sample_rows(actor: User, dataset: Dataset, use: str, rows: int = SAMPLE_ROWS) -> pd.DataFrame:
+    """The first ``rows`` rows of the current version as stored (typed), for the
+    workspace's own look at values (mapping, classification). Gated like any read."""
+    from ridp.workspace.agreements import require_use
+
+    require_use(actor, dataset, use)
+    version = dataset.current_version
+    if version is None:
+        raise NotFoundError(f"{dataset} has no data yet")
+    _require_bytes(version)
+    batch = next(pq.ParquetFile(home() / version.file).iter_batches(batch_size=rows), None)
+    if batch is None:
+        return pd.DataFrame({c["name"]: [] for c in version.schema})
+    frame: pd.DataFrame = batch.to_pandas()
+    return frame
+
+
+def _verify(staged: Path, rows: int) -> None:
     written = pq.ParquetFile(staged).metadata.num_rows
     if written != rows:
         raise IntegrityError([f"staged file has {written} rows, the parser wrote {rows}"])
@@ -480,7 +514,6 @@ class Preview:
 
 def preview(actor: User, city: str, name: str, *, limit: int = 20, version: int | None = None) -> Preview:
     """The first ``limit`` rows of the current (or a given) version."""
-    import pyarrow.parquet as pq
 
     if not 1 <= limit <= 1000:
         raise FieldError("limit", "show between 1 and 1,000 rows")

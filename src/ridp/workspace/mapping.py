@@ -11,35 +11,21 @@ from __future__ import annotations
 from dataclasses import asdict
 
 import pandas as pd
-import pyarrow.parquet as pq
 from django.db import transaction
 from django.utils import timezone as django_timezone
 
 from ridp.errors import FieldError, PermissionDeniedError
 from ridp.ingest.mapping import CANONICAL_FIELDS, MappingProposal, propose_mapping
 from ridp.workspace import audit
-from ridp.workspace.datasets import get_dataset
+from ridp.workspace.datasets import SAMPLE_ROWS, get_dataset, sample_rows
 from ridp.workspace.models import Dataset, DatasetMapping, User
 from ridp.workspace.people import can_upload
-from ridp.workspace.store import home
 
 __all__ = ["SAMPLE_ROWS", "current_mapping", "map_dataset", "propose"]
 
-SAMPLE_ROWS = 5000
-
 
 def _sample(actor: User, dataset: Dataset) -> pd.DataFrame:
-    """The first rows of the current version, as stored (typed); an agreement may be needed."""
-    from ridp.workspace.agreements import require_use
-
-    require_use(actor, dataset, "mapping")
-    version = dataset.current_version
-    assert version is not None
-    batch = next(pq.ParquetFile(home() / version.file).iter_batches(batch_size=SAMPLE_ROWS), None)
-    if batch is None:
-        return pd.DataFrame({c["name"]: [] for c in version.schema})
-    frame: pd.DataFrame = batch.to_pandas()
-    return frame
+    return sample_rows(actor, dataset, "mapping")
 
 
 def _as_json(proposal: MappingProposal) -> dict[str, dict[str, object]]:
