@@ -45,8 +45,29 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "2MiB",
         "Longest line a CSV file may have (longer limits make every parse slower and larger).",
     ),
-    "RIDP_SECRET_KEY": ("", "Django secret key; required when RIDP_DEBUG is off and the web app serves."),
-    "RIDP_DEBUG": ("0", "1 turns on Django debug pages (development only)."),
+    "RIDP_SECRET_KEY": (
+        "",
+        "Secret key that signs sessions and links; empty means the workspace's own random key (RIDP_HOME/secret.key). "
+        "A short, default or sample key is refused.",
+    ),
+    "RIDP_DEBUG": ("0", "1 turns on Django debug pages (development only; never with real data)."),
+    "RIDP_SECURE": (
+        "0",
+        "1 when the app is served over HTTPS: secure cookies, HSTS and a redirect to https (production).",
+    ),
+    "RIDP_ALLOWED_HOSTS": ("localhost,127.0.0.1", "Comma-separated host names the web app answers to."),
+    "RIDP_SMTP_URL": (
+        "",
+        "smtp://user:password@host:port (smtps:// for TLS) sends mail; empty writes each mail to RIDP_HOME/mail.",
+    ),
+    "RIDP_MAIL_FROM": ("ridp@localhost", "Sender address of invitations and password resets."),
+    "RIDP_SESSION_IDLE_MINUTES": ("30", "A web session ends after this many minutes without a request."),
+    "RIDP_SESSION_MAX_HOURS": ("12", "A web session ends this many hours after login, however active."),
+    "RIDP_LOGIN_ATTEMPTS": (
+        "5",
+        "Failed logins (or two-factor codes) allowed per person in 15 minutes before login pauses for them.",
+    ),
+    "RIDP_UPLOAD_MAX_BYTES": ("5GB", "Largest file the web app and API accept in one upload."),
 }
 
 _UNITS = {"": 1, "B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3}
@@ -96,6 +117,14 @@ class Config:
     max_line_bytes: int
     secret_key: str
     debug: bool
+    secure: bool
+    allowed_hosts: tuple[str, ...]
+    smtp_url: str
+    mail_from: str
+    session_idle_minutes: int
+    session_max_hours: int
+    login_attempts: int
+    upload_max_bytes: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -108,9 +137,17 @@ class Config:
         def get(name: str) -> str:
             return source.get(name, "") or SETTINGS[name][0]
 
-        debug = get("RIDP_DEBUG")
-        if debug not in {"0", "1"}:
-            raise SettingError("RIDP_DEBUG", debug, "0 or 1")
+        flags = {}
+        for flag in ("RIDP_DEBUG", "RIDP_SECURE"):
+            if get(flag) not in {"0", "1"}:
+                raise SettingError(flag, get(flag), "0 or 1")
+            flags[flag] = get(flag) == "1"
+        smtp_url = source.get("RIDP_SMTP_URL", "")
+        if smtp_url and not re.match(r"^smtps?://[^/\s]+$", smtp_url):
+            raise SettingError("RIDP_SMTP_URL", "(hidden)", "smtp://user:password@host:port or smtps://...")
+        hosts = tuple(h.strip() for h in get("RIDP_ALLOWED_HOSTS").split(",") if h.strip())
+        if not hosts:
+            raise SettingError("RIDP_ALLOWED_HOSTS", get("RIDP_ALLOWED_HOSTS"), "one or more host names")
         database_url = source.get("DATABASE_URL", "")
         if database_url and not re.match(r"^(postgres|postgresql)://", database_url):
             raise SettingError("DATABASE_URL", database_url, "a postgresql:// URL, or empty for SQLite")
@@ -126,5 +163,39 @@ class Config:
             max_columns=_positive_int("RIDP_MAX_COLUMNS", get("RIDP_MAX_COLUMNS")),
             max_line_bytes=parse_bytes("RIDP_MAX_LINE_BYTES", get("RIDP_MAX_LINE_BYTES")),
             secret_key=source.get("RIDP_SECRET_KEY", ""),
-            debug=debug == "1",
+            debug=flags["RIDP_DEBUG"],
+            secure=flags["RIDP_SECURE"],
+            allowed_hosts=hosts,
+            smtp_url=smtp_url,
+            mail_from=get("RIDP_MAIL_FROM"),
+            session_idle_minutes=_positive_int("RIDP_SESSION_IDLE_MINUTES", get("RIDP_SESSION_IDLE_MINUTES")),
+            session_max_hours=_positive_int("RIDP_SESSION_MAX_HOURS", get("RIDP_SESSION_MAX_HOURS")),
+            login_attempts=_positive_int("RIDP_LOGIN_ATTEMPTS", get("RIDP_LOGIN_ATTEMPTS")),
+            upload_max_bytes=parse_bytes("RIDP_UPLOAD_MAX_BYTES", get("RIDP_UPLOAD_MAX_BYTES")),
         )
+
+
+#: Keys that appear in documentation, samples and old defaults: never accepted for serving.
+_KNOWN_KEYS = {"changeme", "secret", "secret-key", "your-secret-key", "ridp-cli-only-not-for-serving", "xxx"}
+MIN_SECRET_KEY_LENGTH = 50
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why ``key`` cannot sign sessions and links, or ``None`` when it can.
+
+    Examples
+    --------
+    >>> secret_key_problem("")
+    'the secret key is empty'
+    >>> secret_key_problem("django-insecure-" + "x" * 60)
+    'the secret key is a default one (django-insecure-...)'
+    """
+    if not key:
+        return "the secret key is empty"
+    if key.lower() in _KNOWN_KEYS or key.startswith("django-insecure-"):
+        return "the secret key is a default one (django-insecure-...)" if key.startswith("django-insecure") else (
+            "the secret key is a well-known sample value"
+        )
+    if len(key) < MIN_SECRET_KEY_LENGTH or len(set(key)) < 5:
+        return f"the secret key is too weak: use {MIN_SECRET_KEY_LENGTH} or more random characters"
+    return None

@@ -164,6 +164,7 @@ class FieldError(InputError):
 
     def __init__(self, field: str, message: str, *, hint: str | None = None) -> None:
         self.field = field
+        self.reason = message  # without the field's name, for a message shown beside the field
         super().__init__(f"{field}: {message}", hint=hint)
 
 

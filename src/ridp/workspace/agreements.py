@@ -23,8 +23,9 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone as django_timezone
 
-from ridp.errors import AgreementRequiredError, FieldError, NotFoundError, PermissionDeniedError
+from ridp.errors import AgreementRequiredError, FieldError, NotFoundError
 from ridp.workspace import audit
+from ridp.workspace.access import require
 from ridp.workspace.models import (
     Agreement,
     AgreementDataset,
@@ -36,7 +37,7 @@ from ridp.workspace.models import (
     Tombstone,
     User,
 )
-from ridp.workspace.people import is_programme_admin, require_city
+from ridp.workspace.people import require_city
 from ridp.workspace.store import city_dir, home
 
 __all__ = [
@@ -73,11 +74,7 @@ def _today() -> date:
 
 def _require_manager(actor: User, city: City) -> None:
     """Senior leaders of the city (and programme admins) manage its agreements."""
-    if is_programme_admin(actor):
-        return
-    if not Membership.objects.filter(user=actor, city=city, role=Role.SENIOR_LEADER).exists():
-        audit.record("permission.denied", actor=actor, city=city, action_tried="agreement.manage")
-        raise PermissionDeniedError("only the city's senior leaders (and programme admins) manage agreements")
+    require(actor, city, "agreement.manage")
 
 
 def _change(agreement: Agreement, status: str, actor: User | None, note: str = "") -> None:

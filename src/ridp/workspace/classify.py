@@ -10,12 +10,12 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone as django_timezone
 
-from ridp.errors import FieldError, PermissionDeniedError
+from ridp.errors import FieldError
 from ridp.ingest.pii import CLASSES, suggest_classification
 from ridp.workspace import audit
+from ridp.workspace.access import allowed, require
 from ridp.workspace.datasets import get_dataset, sample_rows
 from ridp.workspace.models import Column, User
-from ridp.workspace.people import can_upload
 
 __all__ = ["classify_dataset", "suggest"]
 
@@ -33,7 +33,7 @@ def suggest(actor: User, city: str, name: str) -> list[Column]:
         found = suggest_classification(column.name, [str(v) for v in values])
         column.suggested_classification = found.classification
         column.classification_reasons = list(found.reasons)
-    if can_upload(actor, dataset.city):
+    if allowed(actor, dataset.city, "dataset.classify"):
         Column.objects.bulk_update(columns, ["suggested_classification", "classification_reasons"])
     return columns
 
@@ -55,9 +55,7 @@ def classify_dataset(
         columns = suggest(actor, city, name)
     if not set_columns and not accept:
         return columns
-    if not can_upload(actor, dataset.city):
-        audit.record("permission.denied", actor=actor, city=dataset.city, obj=dataset, action_tried="dataset.classify")
-        raise PermissionDeniedError("only the city's data analysts (and programme admins) can confirm classifications")
+    require(actor, dataset.city, "dataset.classify", obj=dataset)
     by_name = {c.name: c for c in columns}
     for column_name, value in (set_columns or {}).items():
         if column_name not in by_name:

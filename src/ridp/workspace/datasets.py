@@ -33,11 +33,12 @@ from django.db import transaction
 from django.db.models import Max
 
 from ridp.config import Config
-from ridp.errors import FieldError, IntegrityError, NotFoundError, PermissionDeniedError
+from ridp.errors import FieldError, IntegrityError, NotFoundError
 from ridp.ingest import parse_file
 from ridp.workspace import audit
-from ridp.workspace.models import Column, Dataset, DatasetVersion, Membership, User
-from ridp.workspace.people import can_read_rows, can_upload, is_programme_admin, require_city
+from ridp.workspace.access import require
+from ridp.workspace.models import Column, Dataset, DatasetVersion, User
+from ridp.workspace.people import require_city
 from ridp.workspace.store import city_dir, home, sha256_file, staging_lock
 
 __all__ = [
@@ -100,9 +101,7 @@ def add_file(
     report = progress or (lambda fraction, stage: None)
     source = Path(path)
     city_obj = require_city(actor, city)
-    if not can_upload(actor, city_obj):
-        audit.record("permission.denied", actor=actor, city=city_obj, action_tried="dataset.add")
-        raise PermissionDeniedError("only the city's data analysts (and programme admins) can add data")
+    require(actor, city_obj, "dataset.upload")
     dataset_name = (name or source.stem).strip()
     if not dataset_name:
         raise FieldError("name", "a dataset needs a name")
@@ -265,9 +264,7 @@ def add_url(
     from ridp.ingest.remote import pull
 
     city_obj = require_city(actor, city)
-    if not can_upload(actor, city_obj):
-        audit.record("permission.denied", actor=actor, city=city_obj, action_tried="dataset.add_url")
-        raise PermissionDeniedError("only the city's data analysts (and programme admins) can add data")
+    require(actor, city_obj, "dataset.upload")
     report = progress or (lambda fraction, stage: None)
     folder = city_dir(city_obj) / "downloads" / hashlib.sha256(url.encode()).hexdigest()[:16]
     report(0.0, "download")
@@ -365,11 +362,7 @@ def record_inventory(actor: User, city: str, name: str, **fields: Any) -> Datase
     sensitivity_reason="minors", public="no", needs_agreement=True)``
     """
     city_obj = require_city(actor, city)
-    roles = {"data_analyst", "senior_leader"}
-    allowed = is_programme_admin(actor) or Membership.objects.filter(user=actor, city=city_obj, role__in=roles).exists()
-    if not allowed:
-        audit.record("permission.denied", actor=actor, city=city_obj, action_tried="dataset.inventory")
-        raise PermissionDeniedError("only the city's senior leaders and data analysts keep the inventory")
+    require(actor, city_obj, "dataset.inventory")
     unknown = set(fields) - set(INVENTORY_FIELDS) - {"needs_agreement"}
     if unknown:
         raise FieldError(sorted(unknown)[0], "is not an inventory field", hint="one of " + ", ".join(INVENTORY_FIELDS))
@@ -452,9 +445,7 @@ def _readable(
     from ridp.workspace.agreements import require_use, visible_personal_columns
 
     dataset = get_dataset(actor, city, name)
-    if not can_read_rows(actor, dataset.city):
-        audit.record("permission.denied", actor=actor, city=dataset.city, obj=dataset, action_tried=f"dataset.{use}")
-        raise PermissionDeniedError("viewers see summaries, not rows")
+    require(actor, dataset.city, "rows.read", obj=dataset)
     chosen = dataset.current_version if version is None else dataset.versions.filter(number=version).first()
     if chosen is None:
         raise NotFoundError(f"{dataset} has no data yet" if version is None else f"{dataset} has no version {version}")

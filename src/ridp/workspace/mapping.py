@@ -14,12 +14,12 @@ import pandas as pd
 from django.db import transaction
 from django.utils import timezone as django_timezone
 
-from ridp.errors import FieldError, PermissionDeniedError
+from ridp.errors import FieldError
 from ridp.ingest.mapping import CANONICAL_FIELDS, MappingProposal, propose_mapping
 from ridp.workspace import audit
+from ridp.workspace.access import allowed, require
 from ridp.workspace.datasets import SAMPLE_ROWS, get_dataset, sample_rows
 from ridp.workspace.models import Dataset, DatasetMapping, User
-from ridp.workspace.people import can_upload
 
 __all__ = ["SAMPLE_ROWS", "current_mapping", "map_dataset", "propose"]
 
@@ -49,7 +49,7 @@ def propose(actor: User, city: str, name: str) -> DatasetMapping:
         timezone=proposal.timezone,
         created_by=actor,
     )
-    if can_upload(actor, dataset.city):
+    if allowed(actor, dataset.city, "dataset.map"):
         mapping.save()
     return mapping
 
@@ -61,9 +61,7 @@ def current_mapping(actor: User, city: str, name: str) -> DatasetMapping | None:
 
 
 def _require_editor(actor: User, dataset: Dataset) -> None:
-    if not can_upload(actor, dataset.city):
-        audit.record("permission.denied", actor=actor, city=dataset.city, obj=dataset, action_tried="dataset.map")
-        raise PermissionDeniedError("only the city's data analysts (and programme admins) can map columns")
+    require(actor, dataset.city, "dataset.map", obj=dataset)
 
 
 def map_dataset(

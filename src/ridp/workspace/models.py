@@ -73,7 +73,13 @@ class City(models.Model):
 
 
 class User(AbstractUser):
-    """A person: city staff, coach, programme analyst or programme admin."""
+    """A person: city staff, coach, programme analyst or programme admin.
+
+    ``session_epoch`` grows when the person logs out everywhere: every session
+    signed with an older epoch ends on its next request.
+    """
+
+    session_epoch = models.PositiveIntegerField(default=0)
 
 
 class Membership(models.Model):
@@ -316,3 +322,78 @@ class Tombstone(models.Model):
     deleted_at = models.DateTimeField(default=django_timezone.now)
     reason = models.TextField()
     by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+
+
+class TotpDevice(models.Model):
+    """A person's authenticator app (TOTP, RFC 6238). Confirmed once a first code matched."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp")
+    secret = models.CharField(max_length=64)  # base32; never logged, never shown after set-up
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_used_step = models.BigIntegerField(default=0)  # a code is accepted once only
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+
+class Invitation(models.Model):
+    """An invitation by link to join a city (or the programme) in a role. Only the token's hash is kept."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="+")
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="invitations", null=True, blank=True)
+    role = models.CharField(max_length=32, choices=Role.choices)
+    email = models.EmailField()
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=django_timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+
+class LoginAttempt(models.Model):
+    """A login or two-factor attempt, kept to pause logins after repeated failures."""
+
+    username = models.CharField(max_length=150, db_index=True)
+    ip = models.CharField(max_length=45, blank=True)
+    kind = models.CharField(max_length=16, default="password")  # password | totp
+    succeeded = models.BooleanField(default=False)
+    at = models.DateTimeField(default=django_timezone.now, db_index=True)
+
+
+class ApiToken(models.Model):
+    """A personal token for scripts. Only its hash is kept; the token is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12)  # shown in lists so a person can tell tokens apart
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+
+class Upload(models.Model):
+    """A file uploaded through the web app or API, ingested by a background task."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+
+    city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="uploads")
+    dataset_name = models.CharField(max_length=200)
+    source_name = models.CharField(max_length=500)  # the name the person gave the file; shown, never used as a path
+    staged = models.CharField(max_length=500)  # relative to RIDP_HOME, under an internal id
+    source_bytes = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    fraction = models.FloatField(default=0.0)
+    stage = models.CharField(max_length=40, blank=True)
+    error = models.TextField(blank=True)
+    error_field = models.CharField(max_length=100, blank=True)
+    version = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    finished_at = models.DateTimeField(null=True, blank=True)

@@ -1,4 +1,4 @@
-"""People, roles and what each may do (the basic rules; the web issue completes the matrix)."""
+"""People and their roles; what each role may do is :mod:`ridp.workspace.access`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from django.db import transaction
 from ridp.config import Config
 from ridp.errors import FieldError, NotFoundError, PermissionDeniedError, WorkspaceError
 from ridp.workspace import audit
+from ridp.workspace.access import allowed, city_for, is_programme_admin, visible_cities
 from ridp.workspace.models import PROGRAMME_ROLES, City, Membership, Programme, Role, User
 
 __all__ = [
@@ -37,43 +38,27 @@ def acting_user() -> User:
     return admin
 
 
-def is_programme_admin(user: User) -> bool:
-    return user.is_active and user.memberships.filter(role=Role.PROGRAMME_ADMIN).exists()
-
-
-def _city_roles(user: User, city: City) -> set[str]:
-    return set(user.memberships.filter(city=city).values_list("role", flat=True))
-
-
 def can_read_city(user: User, city: City) -> bool:
-    """Admins read all; others read the cities they are members of or assigned to."""
-    return is_programme_admin(user) or bool(_city_roles(user, city))
+    return allowed(user, city, "city.read")
 
 
 def can_read_rows(user: User, city: City) -> bool:
     """Row-level data: everyone who reads the city except viewers."""
-    if is_programme_admin(user):
-        return True
-    roles = _city_roles(user, city)
-    return bool(roles - {Role.VIEWER})
+    return allowed(user, city, "rows.read")
 
 
 def can_upload(user: User, city: City) -> bool:
-    return is_programme_admin(user) or Role.DATA_ANALYST in _city_roles(user, city)
+    return allowed(user, city, "dataset.upload")
 
 
 def cities_for(user: User) -> list[City]:
     """The cities a person may see, by name."""
-    qs = City.objects.all() if is_programme_admin(user) else City.objects.filter(memberships__user=user)
-    return list(qs.distinct().order_by("name"))
+    return visible_cities(user)
 
 
 def require_city(user: User, slug: str) -> City:
     """The city with this slug if ``user`` may read it; else NotFound (never 'forbidden': ids reveal nothing)."""
-    city = City.objects.filter(slug=slug).first()
-    if city is None or not can_read_city(user, city):
-        raise NotFoundError(f"no city {slug!r}", hint="`ridp city list` shows the cities you can see")
-    return city
+    return city_for(user, slug)
 
 
 def add_member(actor: User, username: str, role: str, *, city: City | None = None, email: str = "") -> Membership:

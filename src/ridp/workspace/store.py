@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +34,7 @@ from ridp.workspace.models import City, Dataset, DatasetVersion, Membership, Pro
 
 __all__ = [
     "check_integrity",
+    "ensure_secret_key",
     "city_dir",
     "ensure_ready",
     "home",
@@ -83,6 +85,7 @@ def init_workspace(admin_username: str, *, email: str = "", programme: str = "Re
         raise FieldError("admin", "a username is needed for the first programme admin")
     config = Config.from_env()
     config.home.mkdir(parents=True, exist_ok=True)
+    ensure_secret_key()
     call_command("migrate", interactive=False, verbosity=0)
     with transaction.atomic():
         existing = Programme.objects.order_by("id").first()
@@ -100,12 +103,25 @@ def init_workspace(admin_username: str, *, email: str = "", programme: str = "Re
     return admin
 
 
+def ensure_secret_key() -> Path:
+    """Write the workspace's own random secret key (``RIDP_HOME/secret.key``, mode 600) if it has none."""
+    (home() / "uploads").mkdir(parents=True, exist_ok=True)
+    path = home() / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(64) + "\n")
+    return path
+
+
 def ensure_ready() -> None:
     """Check the workspace exists, apply pending migrations, and recover from crashes."""
     if not is_initialised():
         raise WorkspaceError(f"no ridp workspace at {home()}", hint="run `ridp init` (RIDP_HOME chooses the folder)")
     if _pending_migrations():
         call_command("migrate", interactive=False, verbosity=0)
+    ensure_secret_key()
     recover()
     from ridp.workspace.agreements import enforce
 

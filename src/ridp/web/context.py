@@ -1,0 +1,31 @@
+"""Template context for every page: the cities the person can see and the one in view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from ridp.workspace.access import allowed, is_programme_admin, visible_cities
+from ridp.workspace.models import City, User
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        return {}
+    match = request.resolver_match
+    slug = match.kwargs.get("city") if match else None
+    cities = visible_cities(user)
+    current: City | None = next((c for c in cities if c.slug == slug), None)
+    return {
+        "nav_cities": cities,
+        "nav_city": current,
+        "nav_is_admin": is_programme_admin(user),
+        "nav_can": {
+            action: allowed(user, current, action)  # type: ignore[arg-type]
+            for action in ("rows.read", "dataset.upload", "agreement.manage", "team.manage", "dataset.inventory")
+        }
+        if current is not None
+        else {},
+    }

@@ -1,0 +1,1 @@
+"""Views, one module per area. Each parses input, calls one workspace function, renders."""

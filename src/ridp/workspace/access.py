@@ -1,0 +1,134 @@
+"""Who may do what, per city: the one table every view, API operation, export and task consults.
+
+SECURITY.md's role table, as data. A person's roles in a city are read from the
+store on every call, so removing someone from a city (or disabling them) takes
+effect on their very next request. Another city's objects are *not found*, never
+*forbidden*: :func:`city_for` raises :class:`~ridp.errors.NotFoundError` so ids
+reveal nothing; a permitted city with an action the role lacks raises
+:class:`~ridp.errors.PermissionDeniedError` and writes an audit entry.
+
+Examples
+--------
+``city = city_for(ana, "springfield"); require(ana, city, "dataset.upload")``
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+from ridp.errors import NotFoundError, PermissionDeniedError
+from ridp.workspace import audit
+from ridp.workspace.models import City, Membership, Role, User
+
+__all__ = [
+    "ACTIONS",
+    "ROLE_ACTIONS",
+    "Action",
+    "allowed",
+    "city_for",
+    "city_roles",
+    "is_programme_admin",
+    "needs_two_factor",
+    "require",
+    "visible_cities",
+]
+
+Action = Literal[
+    "city.read",  # see the city, its catalog and agreements (summaries, no rows)
+    "rows.read",  # row-level data: previews, samples, analyses
+    "dataset.inventory",  # keep the inventory record
+    "dataset.upload",  # add versions
+    "dataset.map",  # map columns to the canonical schema
+    "dataset.classify",  # confirm or change column classes
+    "agreement.manage",  # draft, review, sign, activate, terminate; documents
+    "team.manage",  # invite and remove the city's own members
+]
+ACTIONS: Final[tuple[Action, ...]] = (
+    "city.read",
+    "rows.read",
+    "dataset.inventory",
+    "dataset.upload",
+    "dataset.map",
+    "dataset.classify",
+    "agreement.manage",
+    "team.manage",
+)
+
+#: SECURITY.md "Who may do what", for a city's own people and the programme people assigned to it.
+ROLE_ACTIONS: Final[dict[str, frozenset[Action]]] = {
+    Role.COACH: frozenset({"city.read", "rows.read"}),
+    Role.PROGRAMME_ANALYST: frozenset({"city.read", "rows.read"}),
+    Role.SENIOR_LEADER: frozenset({"city.read", "rows.read", "dataset.inventory", "agreement.manage", "team.manage"}),
+    Role.DATA_ANALYST: frozenset(
+        {"city.read", "rows.read", "dataset.inventory", "dataset.upload", "dataset.map", "dataset.classify"}
+    ),
+    Role.SUBJECT_MATTER_EXPERT: frozenset({"city.read", "rows.read"}),
+    Role.VIEWER: frozenset({"city.read"}),
+}
+
+
+def is_programme_admin(user: User) -> bool:
+    """Programme admins hold every action in every city."""
+    return bool(user.is_active) and user.memberships.filter(role=Role.PROGRAMME_ADMIN).exists()
+
+
+def city_roles(user: User, city: City) -> set[str]:
+    """The roles ``user`` holds in ``city`` now (read from the store on every call)."""
+    if not user.is_active:
+        return set()
+    return set(Membership.objects.filter(user=user, city=city).values_list("role", flat=True))
+
+
+def allowed(user: User, city: City, action: Action) -> bool:
+    """Whether ``user`` may do ``action`` in ``city``."""
+    if is_programme_admin(user):
+        return True
+    return any(action in ROLE_ACTIONS.get(role, frozenset()) for role in city_roles(user, city))
+
+
+def visible_cities(user: User) -> list[City]:
+    """The cities a person may see: all for programme admins, else those they belong or are assigned to."""
+    if not user.is_active:
+        return []
+    if is_programme_admin(user):
+        return list(City.objects.order_by("name"))
+    return list(City.objects.filter(memberships__user=user).distinct().order_by("name"))
+
+
+def city_for(user: User, slug: str) -> City:
+    """The city with this slug if ``user`` may see it; otherwise not found (never 'forbidden')."""
+    city = City.objects.filter(slug=slug).first()
+    if city is None or not allowed(user, city, "city.read"):
+        raise NotFoundError(f"no city {slug!r}", hint="the cities you can see are listed on your home page")
+    return city
+
+
+def require(user: User, city: City, action: Action, *, obj: object = None) -> None:
+    """Raise (and audit the denial) unless ``user`` may do ``action`` in ``city``."""
+    if allowed(user, city, action):
+        return
+    audit.record("permission.denied", actor=user, city=city, obj=obj, action_tried=action)
+    raise PermissionDeniedError(_DENIED.get(action, "your role in this city does not allow this"))
+
+
+_DENIED: Final[dict[str, str]] = {
+    "rows.read": "viewers see summaries, not rows",
+    "dataset.inventory": "only the city's senior leaders and data analysts keep the inventory",
+    "dataset.upload": "only the city's data analysts (and programme admins) upload data",
+    "dataset.map": "only the city's data analysts (and programme admins) can map columns",
+    "dataset.classify": "only the city's data analysts (and programme admins) can confirm classifications",
+    "agreement.manage": "only the city's senior leaders (and programme admins) manage agreements",
+    "team.manage": "only the city's senior leaders (and programme admins) manage its team",
+}
+
+
+def needs_two_factor(user: User) -> bool:
+    """Two factors are required of everyone whose roles can reach personal values.
+
+    That is every role that reads rows anywhere (an agreement may name any of
+    them); a viewer, who never sees rows, may log in with a password alone.
+    """
+    if is_programme_admin(user):
+        return True
+    roles = set(Membership.objects.filter(user=user).values_list("role", flat=True))
+    return any("rows.read" in ROLE_ACTIONS.get(role, frozenset()) for role in roles)
