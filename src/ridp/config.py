@@ -193,8 +193,10 @@ def secret_key_problem(key: str) -> str | None:
     if not key:
         return "the secret key is empty"
     if key.lower() in _KNOWN_KEYS or key.startswith("django-insecure-"):
-        return "the secret key is a default one (django-insecure-...)" if key.startswith("django-insecure") else (
-            "the secret key is a well-known sample value"
+        return (
+            "the secret key is a default one (django-insecure-...)"
+            if key.startswith("django-insecure")
+            else ("the secret key is a well-known sample value")
         )
     if len(key) < MIN_SECRET_KEY_LENGTH or len(set(key)) < 5:
         return f"the secret key is too weak: use {MIN_SECRET_KEY_LENGTH} or more random characters"

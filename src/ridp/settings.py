@@ -65,9 +65,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "ridp.web.middleware.session_limits",
     "ridp.web.middleware.two_factor_gate",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "ridp.web.middleware.ridp_errors",
@@ -109,13 +109,15 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 
+# Static files are served by WhiteNoise straight from the installed package (found at
+# start-up): nothing to collect, so any workspace serves without a build step.
 STATIC_URL = "/static/"
-STATIC_ROOT = CONFIG.home / "static"
+STATIC_ROOT = None
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_USE_FINDERS = True
 
 # Uploads stream to a temporary file under the workspace, never into memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 0
@@ -128,6 +130,7 @@ RIDP_UPLOAD_MAX_BYTES = CONFIG.upload_max_bytes
 
 # Sessions: rotated at login (Django), idle and absolute limits (ridp.web.middleware).
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_COOKIE_AGE = CONFIG.session_idle_minutes * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

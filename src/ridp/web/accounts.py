@@ -21,10 +21,10 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone as django_timezone
 
+from ridp.web.middleware import EPOCH, LOGIN_AT, SEEN_AT, VERIFIED
 from ridp.workspace import audit
 from ridp.workspace.access import needs_two_factor
 from ridp.workspace.models import LoginAttempt, TotpDevice, User
-from ridp.web.middleware import EPOCH, LOGIN_AT, SEEN_AT, VERIFIED
 
 __all__ = [
     "check_password",

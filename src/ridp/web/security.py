@@ -35,6 +35,5 @@ def require_secret_key() -> None:
         raise SettingError(
             "RIDP_SECRET_KEY",
             "(hidden)",
-            f"a strong random key before the web app serves: {problem}; `ridp init` writes one to "
-            "RIDP_HOME/secret.key",
+            f"a strong random key before the web app serves: {problem}; `ridp init` writes one to RIDP_HOME/secret.key",
         )

@@ -6,9 +6,9 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ridp.settings")
 
-from django.core.wsgi import get_wsgi_application  # noqa: E402
+from django.core.wsgi import get_wsgi_application
 
-from ridp.web.security import require_secret_key  # noqa: E402
+from ridp.web.security import require_secret_key
 
 application = get_wsgi_application()
 require_secret_key()

@@ -34,9 +34,9 @@ from ridp.workspace.models import City, Dataset, DatasetVersion, Membership, Pro
 
 __all__ = [
     "check_integrity",
-    "ensure_secret_key",
     "city_dir",
     "ensure_ready",
+    "ensure_secret_key",
     "home",
     "init_workspace",
     "is_initialised",

@@ -19,7 +19,9 @@ def acting(request: HttpRequest) -> User:
 
 
 def city_out(city: City) -> CitySchema:
-    return CitySchema(slug=city.slug, name=city.name, timezone=city.timezone, cohort=city.cohort.name if city.cohort else None)
+    return CitySchema(
+        slug=city.slug, name=city.name, timezone=city.timezone, cohort=city.cohort.name if city.cohort else None
+    )
 
 
 @router.get("/me", response={200: MeSchema, 401: Error}, summary="Who you are and the cities you can see")

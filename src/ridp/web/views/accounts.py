@@ -39,7 +39,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
         username = form.cleaned_data["username"]
         wait = accounts.paused_for(username, accounts.client_ip(request))
         if wait:
-            form.add_error(None, _("Too many failed attempts. Try again in %(minutes)d minutes.") % {"minutes": (wait + 59) // 60})
+            form.add_error(
+                None, _("Too many failed attempts. Try again in %(minutes)d minutes.") % {"minutes": (wait + 59) // 60}
+            )
         else:
             user = accounts.check_password(request, username, form.cleaned_data["password"])
             if user is None:
@@ -49,7 +51,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 accounts.start_session(request, user)
                 if not request.session.get(VERIFIED):
                     request.session["ridp_next"] = next_url
-                    return redirect("two_factor_verify" if accounts.two_factor_state(user) == "enrolled" else "two_factor_setup")
+                    return redirect(
+                        "two_factor_verify" if accounts.two_factor_state(user) == "enrolled" else "two_factor_setup"
+                    )
                 return HttpResponseRedirect(next_url)
     return render(request, "ridp/accounts/login.html", {"form": form, "next": request.GET.get("next", "")})
 
@@ -99,7 +103,12 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     device = TotpDevice.objects.filter(user=user, confirmed_at=None).first() if request.method == "POST" else None
     if device is None:
         device = accounts.start_device(user)
-    context = {"form": form, "qr": accounts.qr_data_uri(device), "secret": device.secret, "required": state == "setup_required"}
+    context = {
+        "form": form,
+        "qr": accounts.qr_data_uri(device),
+        "secret": device.secret,
+        "required": state == "setup_required",
+    }
     return render(request, "ridp/accounts/two_factor_setup.html", context)
 
 
@@ -173,13 +182,17 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             if signed_in is not None:
                 user = invitations.accept(token, user=signed_in)
             else:
-                user = invitations.accept(token, username=form.cleaned_data["username"], password=form.cleaned_data["password"])
+                user = invitations.accept(
+                    token, username=form.cleaned_data["username"], password=form.cleaned_data["password"]
+                )
         except FieldError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.reason)
         else:
             if signed_in is None:
                 accounts.start_session(request, user)
-            messages.success(request, _("Welcome. You have joined as %(role)s.") % {"role": invitation.get_role_display()})
+            messages.success(
+                request, _("Welcome. You have joined as %(role)s.") % {"role": invitation.get_role_display()}
+            )
             if not request.session.get(VERIFIED):
                 return redirect("two_factor_setup")
             return redirect("home")

@@ -1,0 +1,211 @@
+"""Web fixtures: a programme with two cities and a persona for every role.
+
+Springfield (``alpha``) is "our" city; Shelbyville (``beta``) is the other one,
+planted with canary values that no Springfield persona may ever see. Every
+persona has the password :data:`PASSWORD`; everyone but the viewer has an
+authenticator with a known secret (:func:`code_for`).
+
+Tests here run on SQLite and again on PostgreSQL (the ``store`` marker).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+
+PASSWORD = "correct horse battery staple 7"
+CANARY = "CANARY-7Q4Z"  # planted in Shelbyville's rows, names and texts
+CITY_ROLES = ("senior_leader", "data_analyst", "subject_matter_expert", "viewer")
+#: persona -> (role, city slug or None for programme-wide)
+PERSONAS: dict[str, tuple[str, str | None]] = {
+    "admin": ("programme_admin", None),
+    "coach": ("coach", "springfield"),
+    "panalyst": ("programme_analyst", "springfield"),
+    "leader": ("senior_leader", "springfield"),
+    "analyst": ("data_analyst", "springfield"),
+    "expert": ("subject_matter_expert", "springfield"),
+    "viewer": ("viewer", "springfield"),
+    "b_leader": ("senior_leader", "shelbyville"),
+    "b_analyst": ("data_analyst", "shelbyville"),
+}
+SPRINGFIELD_CSV = (
+    "request_id,created_at,closed_at,type,ward,resident_name\n"
+    "1,2025-01-03 10:00,2025-01-04 09:00,pothole,1,Alice Example\n"
+    "2,2025-01-05 11:30,,graffiti,2,Bob Example\n"
+    "3,2025-02-01 08:15,2025-02-03 17:00,streetlight,1,Carol Example\n"
+)
+SHELBYVILLE_CSV = (
+    "request_id,created_at,closed_at,type,ward,resident_name\n"
+    f"1,2025-01-03 10:00,2025-01-04 09:00,{CANARY}-type,9,{CANARY} Resident\n"
+    f"2,2025-01-06 12:00,,{CANARY}-other,8,{CANARY} Neighbour\n"
+)
+
+
+# Django's settings load (pytest-django) before any test workspace exists, so there is
+# no workspace key file to read: the tests' own strong key stands in for it.
+django_settings.SECRET_KEY = "test-" + "k3y-" * 20
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/web" in str(item.fspath):
+            item.add_marker(pytest.mark.store)
+
+
+def totp_secret(username: str) -> str:
+    """A fixed base32 secret per persona, so tests can compute codes."""
+    import base64
+
+    return base64.b32encode(f"ridp-test-{username}".ljust(20, "x")[:20].encode()).decode()
+
+
+_used_steps: dict[str, int] = {}
+
+
+def code_for(username: str) -> str:
+    """A fresh TOTP code for ``username`` (each code is accepted once; this picks the next unused step)."""
+    totp = pyotp.TOTP(totp_secret(username))
+    step = max(int(time.time()) // 30 - 1, _used_steps.get(username, 0) + 1)
+    if step > int(time.time()) // 30 + 1:
+        raise RuntimeError(f"no unused TOTP step left for {username}; wait 30 s")
+    _used_steps[username] = step
+    return totp.at(step * 30)
+
+
+@dataclass
+class World:
+    users: dict[str, Any]
+    springfield: Any
+    shelbyville: Any
+    datasets: dict[str, Any] = field(default_factory=dict)  # "a" / "b" -> Dataset
+    agreements: dict[str, Any] = field(default_factory=dict)  # "a" / "b" -> Agreement (active)
+    drafts: dict[str, Any] = field(default_factory=dict)  # "a" / "b" -> Agreement (draft)
+    invitations: dict[str, Any] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)  # persona -> raw API token
+    uploads: dict[str, Any] = field(default_factory=dict)
+    memberships: dict[str, Any] = field(default_factory=dict)
+
+
+@pytest.fixture(autouse=True)
+def _fast_web(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "ENQUEUE_ON_COMMIT": False}
+    }
+
+
+def build_world(tmp: Path) -> World:
+    """The programme, both cities, every persona (with authenticators), data, agreements and tokens."""
+    from django.utils import timezone as django_timezone
+
+    from ridp.workspace import agreements, classify, datasets, invitations, tokens
+    from ridp.workspace.cities import add_city
+    from ridp.workspace.models import City, Membership, TotpDevice
+    from ridp.workspace.people import add_member
+    from ridp.workspace.store import init_workspace
+
+    admin = init_workspace("admin", email="admin@programme.org")
+    add_city(admin, "Springfield", timezone="America/Chicago")
+    add_city(admin, "Shelbyville", timezone="America/Chicago")
+    spring, shelby = City.objects.get(slug="springfield"), City.objects.get(slug="shelbyville")
+    users: dict[str, Any] = {"admin": admin}
+    memberships: dict[str, Any] = {}
+    for name, (role, slug) in PERSONAS.items():
+        if name == "admin":
+            continue
+        city = spring if slug == "springfield" else shelby
+        m = add_member(admin, name, role, city=city, email=f"{name}@{city.slug}.gov")
+        users[name] = m.user
+        memberships[name] = m
+    for name, user in users.items():
+        user.set_password(PASSWORD)
+        user.email = user.email or f"{name}@example.org"
+        user.save()
+        if name != "viewer":
+            TotpDevice.objects.create(user=user, secret=totp_secret(name), confirmed_at=django_timezone.now())
+    world = World(users=users, springfield=spring, shelbyville=shelby, memberships=memberships)
+    for key, slug, text, who in (
+        ("a", "springfield", SPRINGFIELD_CSV, "analyst"),
+        ("b", "shelbyville", SHELBYVILLE_CSV, "b_analyst"),
+    ):
+        path = tmp / f"{slug}-requests.csv"
+        path.write_text(text)
+        datasets.add_file(users[who], path, city=slug, name="requests")
+        ds = datasets.get_dataset(users[who], slug, "requests")
+        description = f"{CANARY} internal notes" if key == "b" else "Service requests"
+        classify.classify_dataset(users[who], slug, "requests", set_columns={"resident_name": "personal"}, accept=True)
+        datasets.record_inventory(users[who], slug, "requests", description=description, needs_agreement=True)
+        world.datasets[key] = datasets.get_dataset(users[who], slug, "requests")
+        leader = users["leader" if key == "a" else "b_leader"]
+        title = f"{CANARY} agreement" if key == "b" else "Requests sharing"
+        active = agreements.add_agreement(
+            leader, slug, title=title, parties="City and programme", purpose="Resident impact analysis",
+            datasets={"requests": []}, starts_on=date.today() - timedelta(days=10),
+            expires_on=date.today() + timedelta(days=30), personal_roles=["data_analyst"],
+        )  # fmt: skip
+        agreements.submit_for_review(leader, slug, active.pk)
+        pdf = tmp / f"{slug}-signed.pdf"
+        pdf.write_bytes(b"%PDF-1.4\n% test document\n")
+        agreements.sign(
+            leader, slug, active.pk,
+            signatories=[agreements.Signatory(name="Pat Mayor", role="mayor", signed_on=date.today())], document=pdf,
+        )  # fmt: skip
+        agreements.activate(leader, slug, active.pk)
+        world.agreements[key] = active
+        world.drafts[key] = agreements.add_agreement(
+            leader, slug, title=title + " (renewal)", parties="City and programme", purpose="Renewal",
+            datasets={"requests": []}, starts_on=date.today(), expires_on=date.today() + timedelta(days=400),
+        )  # fmt: skip
+        invitation, _ = invitations.invite(leader, city=slug, role="viewer", email=f"new-{key}@{slug}.gov")
+        world.invitations[key] = invitation
+        del ds
+    for name in ("analyst", "viewer", "b_analyst", "admin"):
+        _, raw = tokens.create(users[name], f"{name} script")
+        world.tokens[name] = raw
+    Membership.objects.all()  # memberships are read fresh per request
+    return world
+
+
+@pytest.fixture
+def world(db: None, home: Path, tmp_path: Path) -> World:
+    return build_world(tmp_path)
+
+
+def sign_in(client: Client, user: Any, *, verified: bool = True) -> Client:
+    """Log ``user`` in on ``client`` as the login page would (session stamps included), second factor passed."""
+    from ridp.web.middleware import EPOCH, LOGIN_AT, SEEN_AT, VERIFIED
+
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.session
+    now = time.time()
+    session[LOGIN_AT] = now
+    session[SEEN_AT] = now
+    session[EPOCH] = user.session_epoch
+    session[VERIFIED] = verified
+    session.save()
+    return client
+
+
+@pytest.fixture
+def as_persona(world: World):
+    """``as_persona("analyst")`` -> a logged-in test client (CSRF checks on)."""
+
+    def make(name: str, *, verified: bool = True) -> Client:
+        return sign_in(Client(enforce_csrf_checks=True), world.users[name], verified=verified)
+
+    return make
+
+
+def csrf_post(client: Client, url: str, data: dict[str, Any] | None = None, **extra: Any):
+    """POST with the CSRF token the page would carry."""
+    client.get("/login/")  # its form sets the csrftoken cookie
+    token = client.cookies["csrftoken"].value if "csrftoken" in client.cookies else ""
+    return client.post(url, data or {}, HTTP_X_CSRFTOKEN=token, **extra)
