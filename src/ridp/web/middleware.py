@@ -73,7 +73,7 @@ def session_limits(get_response: Handler) -> Handler:
                 return _end_session(request, _("Your session reached its time limit. Please log in again."))
             if now - seen_at > settings.SESSION_COOKIE_AGE:
                 return _end_session(request, _("You were logged out after a period without activity."))
-            if session.get(EPOCH) != user.session_epoch:  # type: ignore[union-attr]
+            if session.get(EPOCH) != user.session_epoch:
                 return _end_session(request, _("You were logged out on every device. Please log in again."))
             session[SEEN_AT] = now
         return get_response(request)
@@ -94,7 +94,7 @@ def two_factor_gate(get_response: Handler) -> Handler:
         ):
             match = request.resolver_match if hasattr(request, "resolver_match") else None
             name = match.url_name if match else _url_name(request)
-            state = two_factor_state(user)  # type: ignore[arg-type]
+            state = two_factor_state(user)
             if state != "not_needed" and name not in _BEFORE_TWO_FACTOR:
                 target = "two_factor_verify" if state == "enrolled" else "two_factor_setup"
                 return HttpResponseRedirect(reverse(target))
