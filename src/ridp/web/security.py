@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from ridp.config import secret_key_problem
 from ridp.errors import SettingError
@@ -30,7 +31,11 @@ PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=
 
 def require_secret_key() -> None:
     """Refuse to serve with an empty, default or weak secret key."""
-    problem = secret_key_problem(str(getattr(settings, "SECRET_KEY", "") or ""))
+    try:
+        key = str(settings.SECRET_KEY or "")
+    except ImproperlyConfigured:  # Django refuses to hand out an empty key
+        key = ""
+    problem = secret_key_problem(key)
     if problem:
         raise SettingError(
             "RIDP_SECRET_KEY",
