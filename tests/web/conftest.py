@@ -10,6 +10,7 @@ Tests here run on SQLite and again on PostgreSQL (the ``store`` marker).
 
 from __future__ import annotations
 
+import io
 import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -89,6 +90,7 @@ class World:
     agreements: dict[str, Any] = field(default_factory=dict)  # "a" / "b" -> Agreement (active)
     drafts: dict[str, Any] = field(default_factory=dict)  # "a" / "b" -> Agreement (draft)
     invitations: dict[str, Any] = field(default_factory=dict)
+    invitation_tokens: dict[str, str] = field(default_factory=dict)  # "a" / "b" -> raw token of the link
     tokens: dict[str, str] = field(default_factory=dict)  # persona -> raw API token
     uploads: dict[str, Any] = field(default_factory=dict)
     memberships: dict[str, Any] = field(default_factory=dict)
@@ -106,7 +108,7 @@ def build_world(tmp: Path) -> World:
     """The programme, both cities, every persona (with authenticators), data, agreements and tokens."""
     from django.utils import timezone as django_timezone
 
-    from ridp.workspace import agreements, classify, datasets, invitations, tokens
+    from ridp.workspace import agreements, classify, datasets, invitations, tokens, uploads
     from ridp.workspace.cities import add_city
     from ridp.workspace.models import City, Membership, TotpDevice
     from ridp.workspace.people import add_member
@@ -164,8 +166,13 @@ def build_world(tmp: Path) -> World:
             leader, slug, title=title + " (renewal)", parties="City and programme", purpose="Renewal",
             datasets={"requests": []}, starts_on=date.today(), expires_on=date.today() + timedelta(days=400),
         )  # fmt: skip
-        invitation, _ = invitations.invite(leader, city=slug, role="viewer", email=f"new-{key}@{slug}.gov")
+        invitation, raw = invitations.invite(leader, city=slug, role="viewer", email=f"new-{key}@{slug}.gov")
         world.invitations[key] = invitation
+        world.invitation_tokens[key] = raw
+        # A finished upload of the same file (its bytes are a version already: the ingest says "unchanged").
+        staged = io.BytesIO(text.encode())
+        upload = uploads.start(users[who], slug, name="requests", source_name=f"{slug}.csv", stream=staged, enqueue=lambda _id: "")
+        world.uploads[key] = uploads.run(upload.pk)
         del ds
     for name in ("analyst", "viewer", "b_analyst", "admin"):
         _, raw = tokens.create(users[name], f"{name} script")

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from ridp.web.middleware import VERIFIED
+
+if TYPE_CHECKING:
+    from django.contrib.admin.sites import _ViewType
 from ridp.workspace.access import is_programme_admin
 from ridp.workspace.models import City, Cohort, Membership, Programme, User
 
@@ -22,7 +27,19 @@ class ProgrammeAdminSite(admin.AdminSite):
         user = request.user
         return isinstance(user, User) and is_programme_admin(user) and bool(request.session.get(VERIFIED))
 
+    def admin_view(self, view: _ViewType, cacheable: bool = False) -> _ViewType:
+        wrapped = super().admin_view(view, cacheable)
+
+        def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if request.user.is_authenticated and not self.has_permission(request):
+                raise Http404  # not 'forbidden', not a login page: for everyone else there is no admin
+            return wrapped(request, *args, **kwargs)
+
+        return cast("_ViewType", inner)
+
     def login(self, request: HttpRequest, extra_context: dict[str, object] | None = None) -> HttpResponse:
+        if self.has_permission(request):
+            return HttpResponseRedirect(reverse("admin:index"))
         if request.user.is_authenticated:
             raise Http404  # the admin does not exist for anyone but the programme admin
         return HttpResponseRedirect(f"{reverse('login')}?next={request.get_full_path()}")

@@ -1,0 +1,81 @@
+"""The authorisation matrix's expectations, transcribed by hand from SECURITY.md's role table.
+
+Never derived from the code under test. Each web route name (and, in
+``API``, each API operation id) maps a method to who may use it on their OWN
+city's objects:
+
+- ``PUBLIC``: anyone, logged in or not.
+- ``ANY``: any logged-in person (their own things: account, tokens).
+- a set of personas: these succeed; other logged-in personas of the city are
+  refused with 403 (``DENY_AS_404`` routes answer 404 instead: they do not exist
+  for others).
+
+For ANOTHER city's objects every persona gets 404, except the programme admin,
+who sees every city. Missing objects are 404 for everyone. Anonymous people are
+sent to the login page (web) or get 401 (API).
+"""
+
+from __future__ import annotations
+
+CITY_PERSONAS = ("admin", "coach", "panalyst", "leader", "analyst", "expert", "viewer")
+PUBLIC = "public"
+ANY = "any"
+EVERYONE = frozenset(CITY_PERSONAS)  # city.read
+ROWS = EVERYONE - {"viewer"}  # rows.read: no row-level data for viewers
+INVENTORY = frozenset({"admin", "leader", "analyst"})
+DATA = frozenset({"admin", "analyst"})  # upload, map, classify
+MANAGE = frozenset({"admin", "leader"})  # agreements, team
+ADMIN = frozenset({"admin"})
+
+#: route name -> {method: who}
+WEB: dict[str, dict[str, object]] = {
+    "home": {"GET": ANY},
+    "login": {"GET": PUBLIC, "POST": PUBLIC},
+    "two_factor_verify": {"GET": ANY, "POST": ANY},
+    "two_factor_setup": {"GET": ANY, "POST": ANY},
+    "logout": {"POST": PUBLIC},
+    "account": {"GET": ANY},
+    "logout_everywhere": {"POST": ANY},
+    "token_create": {"POST": ANY},
+    "token_revoke": {"POST": ANY},
+    "invitation_accept": {"GET": PUBLIC, "POST": PUBLIC},
+    "password_reset": {"GET": PUBLIC, "POST": PUBLIC},
+    "password_reset_done": {"GET": PUBLIC},
+    "password_reset_confirm": {"GET": PUBLIC, "POST": PUBLIC},
+    "password_reset_complete": {"GET": PUBLIC},
+    "password_change": {"GET": ANY, "POST": ANY},
+    "password_change_done": {"GET": ANY},
+    "audit_log": {"GET": ADMIN},
+    "city": {"GET": EVERYONE},
+    # the catalog
+    "datasets": {"GET": EVERYONE},
+    "dataset_new": {"GET": INVENTORY, "POST": INVENTORY},
+    "upload": {"GET": DATA, "POST": DATA},
+    "upload_status": {"GET": DATA},
+    "dataset": {"GET": EVERYONE},
+    "dataset_inventory": {"GET": INVENTORY, "POST": INVENTORY},
+    "dataset_versions": {"GET": EVERYONE},
+    "dataset_preview": {"GET": ROWS},
+    "dataset_mapping": {"GET": EVERYONE, "POST": DATA},
+    "dataset_columns": {"GET": EVERYONE, "POST": DATA},
+    # agreements
+    "agreements": {"GET": EVERYONE},
+    "agreement_new": {"GET": MANAGE, "POST": MANAGE},
+    "agreement": {"GET": EVERYONE},
+    "agreement_review": {"POST": MANAGE},
+    "agreement_sign": {"GET": MANAGE, "POST": MANAGE},
+    "agreement_activate": {"POST": MANAGE},
+    "agreement_terminate": {"POST": MANAGE},
+    "agreement_document": {"GET": ROWS},
+    # the team
+    "team": {"GET": EVERYONE},
+    "team_invite": {"POST": MANAGE},
+    "invitation_revoke": {"POST": MANAGE},
+    "member_remove": {"POST": MANAGE},
+}
+#: Routes whose success ends the session (so they answer with the login page).
+ENDS_SESSION = {"logout", "logout_everywhere"}
+#: Routes that do not exist for those who may not use them (404, not 403).
+DENY_AS_404 = {"audit_log"}
+#: Django admin: the programme admin only; everyone else gets 404 (anonymous: the login page).
+ADMIN_PREFIX = "admin:"
