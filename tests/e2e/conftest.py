@@ -83,8 +83,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RIDP_") and k != "DATABASE_URL"}
     db_env, db_name = _database_env()
     env.update({"RIDP_HOME": str(home / "ridp"), "PYTHONPATH": str(ROOT), **db_env})
-    subprocess.run([sys.executable, "-m", "ridp.cli", "init", "--admin", "admin"], env=env, check=True, capture_output=True)
-    seed = subprocess.run([sys.executable, "-m", "tests.e2e.seed", str(home)], env=env, cwd=ROOT, capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, "-m", "ridp.cli", "init", "--admin", "admin"], env=env, check=True, capture_output=True
+    )
+    seed = subprocess.run(
+        [sys.executable, "-m", "tests.e2e.seed", str(home)], env=env, cwd=ROOT, capture_output=True, text=True
+    )
     assert seed.returncode == 0, seed.stderr[-3000:]
     port = _free_port()
     log = home / "serve.log"

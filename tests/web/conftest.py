@@ -171,7 +171,9 @@ def build_world(tmp: Path) -> World:
         world.invitation_tokens[key] = raw
         # A finished upload of the same file (its bytes are a version already: the ingest says "unchanged").
         staged = io.BytesIO(text.encode())
-        upload = uploads.start(users[who], slug, name="requests", source_name=f"{slug}.csv", stream=staged, enqueue=lambda _id: "")
+        upload = uploads.start(
+            users[who], slug, name="requests", source_name=f"{slug}.csv", stream=staged, enqueue=lambda _id: ""
+        )
         world.uploads[key] = uploads.run(upload.pk)
         del ds
     for name in ("analyst", "viewer", "b_analyst", "admin"):

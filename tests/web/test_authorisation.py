@@ -73,7 +73,10 @@ def _kwargs(world: Any, name: str, scope: str, persona: str) -> dict[str, Any] |
         if f"<int:{arg}>" in pattern:
             kwargs[arg] = pick(objects)
     if "<int:membership_id>" in pattern:
-        kwargs["membership_id"] = {"own": world.memberships["expert"].pk, "other": world.memberships["b_analyst"].pk}.get(scope, MISSING)
+        kwargs["membership_id"] = {
+            "own": world.memberships["expert"].pk,
+            "other": world.memberships["b_analyst"].pk,
+        }.get(scope, MISSING)
     if "<int:token_id>" in pattern:
         owner = world.users.get(persona) if scope == "own" else world.users["b_analyst"]
         if scope == "missing" or owner is None:
@@ -144,7 +147,12 @@ def test_route_answers_each_persona_as_the_role_table_says(world, name):
     for method in authz.WEB[name]:
         for persona in (*authz.CITY_PERSONAS, "anon"):
             for scope in scopes:
-                if scope == "other" and not city_route and "<int:token_id>" not in ROUTES[name] and "<str:token>" not in ROUTES[name]:
+                if (
+                    scope == "other"
+                    and not city_route
+                    and "<int:token_id>" not in ROUTES[name]
+                    and "<str:token>" not in ROUTES[name]
+                ):
                     continue
                 kwargs = _kwargs(world, name, scope, persona)
                 url = reverse(name, kwargs=kwargs)

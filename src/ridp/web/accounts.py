@@ -32,8 +32,8 @@ __all__ = [
     "confirm_device",
     "logout_everywhere",
     "paused_for",
+    "pending_secret",
     "qr_data_uri",
-    "start_device",
     "start_session",
     "two_factor_state",
     "verify_code",
@@ -102,10 +102,6 @@ def start_session(request: HttpRequest, user: User) -> None:
     audit.record("auth.login", actor=user, ip=client_ip(request), two_factor=state)
 
 
-def _totp(device: TotpDevice) -> pyotp.TOTP:
-    return pyotp.TOTP(device.secret, issuer=ISSUER)
-
-
 def verify_code(request: HttpRequest, user: User, code: str) -> bool:
     """Check a 6-digit code of a confirmed device; a code is good once, within ±30 s."""
     device = TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).first()
@@ -121,57 +117,66 @@ def verify_code(request: HttpRequest, user: User, code: str) -> bool:
 
 
 def _matches(device: TotpDevice, code: str) -> bool:
+    """A code of this device, never one already used (a replayed code fails even within its 30 s)."""
+    step = _code_matches(device.secret, code)
+    if step is None or step <= device.last_used_step:
+        return False
+    updated = TotpDevice.objects.filter(pk=device.pk, last_used_step__lt=step).update(last_used_step=step)
+    return updated == 1
+
+
+PENDING_SECRET = "ridp_totp_pending"  # noqa: S105 (a session key's name)
+
+
+def pending_secret(request: HttpRequest) -> str:
+    """The secret being set up, kept in the session (not stored until a first code matches: a GET writes nothing)."""
+    secret = request.session.get(PENDING_SECRET)
+    if not secret:
+        secret = pyotp.random_base32()
+        request.session[PENDING_SECRET] = secret
+    return str(secret)
+
+
+def _code_matches(secret: str, code: str) -> int | None:
+    """The time step at which ``code`` is valid for ``secret`` (±30 s), or None."""
     code = code.strip().replace(" ", "")
     if len(code) != 6 or not code.isdigit():
-        return False
-    totp = _totp(device)
+        return None
+    totp = pyotp.TOTP(secret)
     now = int(time.time())
     for offset in (-1, 0, 1):
         step = now // totp.interval + offset
-        if step <= device.last_used_step:
-            continue
         if pyotp.utils.strings_equal(totp.at(step * totp.interval), code):
-            with transaction.atomic():
-                updated = TotpDevice.objects.filter(pk=device.pk, last_used_step__lt=step).update(last_used_step=step)
-            return updated == 1
-    return False
-
-
-def start_device(user: User) -> TotpDevice:
-    """A new, unconfirmed authenticator for ``user`` (replacing an unconfirmed one)."""
-    device = TotpDevice.objects.filter(user=user).first()
-    if device is not None and device.confirmed_at is not None:
-        return device
-    if device is None:
-        device = TotpDevice(user=user)
-    device.secret = pyotp.random_base32()
-    device.save()
-    return device
+            return step
+    return None
 
 
 def confirm_device(request: HttpRequest, user: User, code: str) -> bool:
-    """Confirm the unconfirmed authenticator with its first code; the session is then verified."""
-    device = TotpDevice.objects.filter(user=user, confirmed_at=None).first()
-    ok = device is not None and _matches(device, code)
+    """Store the authenticator once its first code matches; the session is then verified."""
+    secret = str(request.session.get(PENDING_SECRET, ""))
+    step = _code_matches(secret, code) if secret else None
+    ok = step is not None
     _attempt(user.username, client_ip(request), "totp", ok)
-    if not ok or device is None:
+    if step is None:
         audit.record("auth.login_failed", actor=user, ip=client_ip(request), reason="two_factor_setup")
         return False
-    device.confirmed_at = django_timezone.now()
-    device.save(update_fields=["confirmed_at"])
+    with transaction.atomic():
+        TotpDevice.objects.filter(user=user, confirmed_at=None).delete()
+        TotpDevice.objects.create(user=user, secret=secret, confirmed_at=django_timezone.now(), last_used_step=step)
+    request.session.pop(PENDING_SECRET, None)
     request.session.cycle_key()
     request.session[VERIFIED] = True
     audit.record("auth.two_factor_enrolled", actor=user, ip=client_ip(request))
     return True
 
 
-def provisioning_uri(device: TotpDevice) -> str:
-    return _totp(device).provisioning_uri(name=device.user.username)
+def provisioning_uri(username: str, secret: str) -> str:
+    return pyotp.TOTP(secret, issuer=ISSUER).provisioning_uri(name=username)
 
 
-def qr_data_uri(device: TotpDevice) -> str:
+def qr_data_uri(username: str, secret: str) -> str:
     """The otpauth:// link as an SVG QR code in a data: URI (allowed by the CSP; nothing fetched)."""
-    svg = segno.make(provisioning_uri(device), error="m").svg_inline(scale=5, dark="#1b2733", light="#ffffff")
+    svg = segno.make(provisioning_uri(username, secret), error="m").svg_inline(scale=5, dark="#1b2733", light="#ffffff")
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 

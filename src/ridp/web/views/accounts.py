@@ -17,7 +17,7 @@ from ridp.web import accounts
 from ridp.web.forms import AcceptInvitationForm, CodeForm, LoginForm, TokenForm
 from ridp.web.middleware import VERIFIED
 from ridp.workspace import audit, invitations, tokens
-from ridp.workspace.models import TotpDevice, User
+from ridp.workspace.models import User
 
 
 def _user(request: HttpRequest) -> User:
@@ -100,13 +100,11 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Two-factor login is on. You will be asked for a code each time you log in."))
             return _after_two_factor(request)
         form.add_error("code", _("That code is not right. Check the time on your phone and enter the newest code."))
-    device = TotpDevice.objects.filter(user=user, confirmed_at=None).first() if request.method == "POST" else None
-    if device is None:
-        device = accounts.start_device(user)
+    secret = accounts.pending_secret(request)
     context = {
         "form": form,
-        "qr": accounts.qr_data_uri(device),
-        "secret": device.secret,
+        "qr": accounts.qr_data_uri(user.username, secret),
+        "secret": secret,
         "required": state == "setup_required",
     }
     return render(request, "ridp/accounts/two_factor_setup.html", context)
