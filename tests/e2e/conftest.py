@@ -101,7 +101,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     deadline = time.monotonic() + 60
     while True:
         try:
-            with urllib.request.urlopen(f"{url}/login/", timeout=2) as response:  # noqa: S310 (loopback)
+            with urllib.request.urlopen(f"{url}/login/", timeout=2) as response:
                 if response.status == 200:
                     break
         except OSError:
