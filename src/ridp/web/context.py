@@ -22,8 +22,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_cities": cities,
         "nav_city": current,
         "nav_is_admin": is_programme_admin(user),
+        # keyed without dots, so templates can read them: nav_can.dataset_upload
         "nav_can": {
-            action: allowed(user, current, action)  # type: ignore[arg-type]
+            action.replace(".", "_"): allowed(user, current, action)
             for action in ("rows.read", "dataset.upload", "agreement.manage", "team.manage", "dataset.inventory")
         }
         if current is not None

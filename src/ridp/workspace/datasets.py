@@ -49,6 +49,7 @@ __all__ = [
     "describe",
     "describe_version",
     "get_dataset",
+    "get_dataset_by_id",
     "list_datasets",
     "open_table",
     "preview",
@@ -328,6 +329,15 @@ def get_dataset(actor: User, city: str, name: str) -> Dataset:
     dataset = Dataset.objects.filter(city=city_obj, name=name).select_related("current_version", "city").first()
     if dataset is None:
         raise NotFoundError(f"no dataset {name!r} in {city_obj.slug}", hint="`ridp data list --city` shows them")
+    return dataset
+
+
+def get_dataset_by_id(actor: User, city: str, dataset_id: int) -> Dataset:
+    """A dataset of a city the actor can see, by its id; another city's id is not found."""
+    city_obj = require_city(actor, city)
+    dataset = Dataset.objects.filter(city=city_obj, pk=dataset_id).select_related("current_version", "city").first()
+    if dataset is None:
+        raise NotFoundError(f"no dataset {dataset_id} in {city_obj.slug}")
     return dataset
 
 
