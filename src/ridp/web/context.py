@@ -6,8 +6,17 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from ridp.workspace.access import allowed, is_programme_admin, visible_cities
+from ridp.workspace.access import Action, allowed, is_programme_admin, visible_cities
 from ridp.workspace.models import City, User
+
+
+_NAV_ACTIONS: tuple[Action, ...] = (
+    "rows.read",
+    "dataset.upload",
+    "agreement.manage",
+    "team.manage",
+    "dataset.inventory",
+)
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -23,10 +32,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_city": current,
         "nav_is_admin": is_programme_admin(user),
         # keyed without dots, so templates can read them: nav_can.dataset_upload
-        "nav_can": {
-            action.replace(".", "_"): allowed(user, current, action)
-            for action in ("rows.read", "dataset.upload", "agreement.manage", "team.manage", "dataset.inventory")
-        }
+        "nav_can": {action.replace(".", "_"): allowed(user, current, action) for action in _NAV_ACTIONS}
         if current is not None
         else {},
     }
