@@ -75,3 +75,15 @@ def test_another_citys_dataset_cannot_be_changed_by_post(world, as_persona):
     assert csrf_post(client, f"{CATALOG}{other.pk}/columns/", {"action": "accept"}).status_code == 404
     assert csrf_post(client, f"{CATALOG}{other.pk}/mapping/", {"action": "confirm"}).status_code == 404
     assert csrf_post(client, f"{CATALOG}{other.pk}/inventory/", {"public": "yes"}).status_code == 404
+
+
+def test_viewer_sees_the_personal_column_marked_masked(world, as_persona):
+    page = as_persona("viewer").get(f"/c/springfield/data/{world.datasets['a'].pk}/").content.decode()
+    row = page.split("resident_name", 1)[1].split("</tr>", 1)[0]
+    assert "masked for you" in row
+
+
+def test_analyst_named_by_the_agreement_sees_no_mask_but_the_leader_does(world, as_persona):
+    url = f"/c/springfield/data/{world.datasets['a'].pk}/"
+    assert "masked for you" not in as_persona("analyst").get(url).content.decode()
+    assert "masked for you" in as_persona("leader").get(url).content.decode()

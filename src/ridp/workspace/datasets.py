@@ -476,6 +476,29 @@ def _readable(
     return dataset, chosen, hidden
 
 
+def masked_columns(actor: User, dataset: Dataset) -> set[str]:
+    """The current version's personal and sensitive columns whose values ``actor`` would see masked.
+
+    Everyone who cannot read rows (viewers) sees all of them masked; others see
+    those their role or name is not given by an active covering agreement.
+    """
+    from ridp.workspace.access import allowed
+    from ridp.workspace.agreements import visible_personal_columns
+
+    version = dataset.current_version
+    if version is None:
+        return set()
+    personal = set(
+        version.columns.filter(
+            classification__in=[Column.Classification.PERSONAL, Column.Classification.SENSITIVE]
+        ).values_list("name", flat=True)
+    )
+    if not personal or not allowed(actor, dataset.city, "rows.read"):
+        return personal
+    visible = visible_personal_columns(actor, dataset)
+    return set() if visible is None else personal - visible
+
+
 def open_table(
     actor: User, city: str, name: str, *, version: int | None = None, engine_url: str | None = None
 ) -> ibis.Table:

@@ -38,6 +38,7 @@ from ridp.workspace.datasets import (
     Preview,
     get_dataset_by_id,
     list_datasets,
+    masked_columns,
     preview,
     record_inventory,
     versions,
@@ -156,6 +157,7 @@ def dataset(request: HttpRequest, city: str, dataset_id: int) -> HttpResponse:
     found = get_dataset_by_id(_user(request), city, dataset_id)
     version = found.current_version
     context: dict[str, Any] = {
+        "masked": masked_columns(_user(request), found),
         "inventory": _inventory(found),
         "version": version,
         "columns": list(version.columns.all()) if version else [],
