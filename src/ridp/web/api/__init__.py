@@ -15,7 +15,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from ridp.errors import FieldError, NotFoundError, PermissionDeniedError, RidpError
 from ridp.web.middleware import VERIFIED
-from ridp.workspace import tokens
+from ridp.workspace import tokens as workspace_tokens
 from ridp.workspace.models import User
 
 __all__ = ["api"]
@@ -32,6 +32,12 @@ class SessionAuth(APIKeyCookie):
         self.param_name = settings.SESSION_COOKIE_NAME
         super().__init__(csrf=True)
 
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # Without a session cookie there is no session to protect: the answer is 401, not a CSRF 403.
+        if self.param_name not in request.COOKIES:
+            return None
+        return super()._get_key(request)
+
     def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
         user = request.user
         if isinstance(user, User) and user.is_authenticated and user.is_active and request.session.get(VERIFIED):
@@ -43,7 +49,7 @@ class TokenAuth(HttpBearer):
     """A personal token for scripts."""
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        user = tokens.authenticate(token)
+        user = workspace_tokens.authenticate(token)
         if user is not None:
             request.user = user
         return user

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router
 
-from ridp.web.api.schemas import CitySchema, Error, MeSchema
+from ridp.web.api.schemas import READ, CityPath, CitySchema, MeSchema, answers
 from ridp.workspace.access import city_for, is_programme_admin, visible_cities
 from ridp.workspace.models import City, User
 
@@ -13,6 +13,7 @@ router = Router(tags=["people"])
 
 
 def acting(request: HttpRequest) -> User:
+    """The person the request authenticated as (session or personal token)."""
     user = request.auth  # type: ignore[attr-defined]
     assert isinstance(user, User)
     return user
@@ -24,7 +25,9 @@ def city_out(city: City) -> CitySchema:
     )
 
 
-@router.get("/me", response={200: MeSchema, 401: Error}, summary="Who you are and the cities you can see")
+@router.get(
+    "/me", response=answers({200: MeSchema}), operation_id="me", summary="Who you are and the cities you can see"
+)
 def me(request: HttpRequest) -> MeSchema:
     user = acting(request)
     return MeSchema(
@@ -35,11 +38,13 @@ def me(request: HttpRequest) -> MeSchema:
     )
 
 
-@router.get("/cities", response={200: list[CitySchema], 401: Error}, summary="The cities you can see")
+@router.get(
+    "/cities", response=answers({200: list[CitySchema]}), operation_id="list_cities", summary="The cities you can see"
+)
 def cities(request: HttpRequest) -> list[CitySchema]:
     return [city_out(c) for c in visible_cities(acting(request))]
 
 
-@router.get("/cities/{city}", response={200: CitySchema, 401: Error, 404: Error}, summary="One city")
-def city(request: HttpRequest, city: str) -> CitySchema:
+@router.get("/cities/{city}", response=answers({200: CitySchema}, *READ), operation_id="get_city", summary="One city")
+def city(request: HttpRequest, city: CityPath) -> CitySchema:
     return city_out(city_for(acting(request), city))

@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 
 
 def register(api: NinjaAPI) -> None:
-    from ridp.web.api import people
+    from ridp.web.api import agreements, audit, catalog, people, team, tokens, uploads
 
-    api.add_router("/", people.router)
+    for module in (people, catalog, uploads, agreements, team, tokens, audit):
+        api.add_router("/", module.router)
