@@ -31,6 +31,9 @@ demo: setup
 	@$(TIMED) "ingest requests" $(RIDP_DEMO) data add $(DEMO_DIR)/service_requests.csv --city demo --name service_requests
 	@$(TIMED) "ingest population" $(RIDP_DEMO) data add $(DEMO_DIR)/population.csv --city demo --name population
 	@$(TIMED) "catalog" $(RIDP_DEMO) data list --city demo
+	@$(TIMED) "programme (3 cities, teams, agreements, demo logins)" $(RIDP_DEMO) demo programme --city-dir $(DEMO_DIR)
+	@# Serves until Ctrl-C; DEMO_PORT=8001 make demo picks another port.
+	@$(RIDP_DEMO) serve --host 127.0.0.1 --port $(or $(DEMO_PORT),8000)
 
 test: setup
 	@$(TIMED) "postgresql" bash -c "scripts/system-deps --with-postgres && scripts/ensure-postgres"

@@ -56,9 +56,10 @@ def run(fn: Callable[[], T]) -> T:
 
 
 def _register() -> None:
-    from ridp.cli import agreement, city, data, demo, workspace
+    from ridp.cli import agreement, city, data, demo, serve, workspace
 
     workspace.register(app)
+    app.command("serve")(serve.serve)
     app.add_typer(city.app, name="city")
     app.add_typer(data.app, name="data")
     app.add_typer(agreement.app, name="agreement")
