@@ -79,3 +79,40 @@ ENDS_SESSION = {"logout", "logout_everywhere"}
 DENY_AS_404 = {"audit_log"}
 #: Django admin: the programme admin only; everyone else gets 404 (anonymous: the login page).
 ADMIN_PREFIX = "admin:"
+
+#: API operation id -> who (the same role table; 401 for anonymous callers).
+API: dict[str, object] = {
+    "me": ANY,
+    "list_cities": ANY,
+    "get_city": EVERYONE,
+    "list_datasets": EVERYONE,
+    "create_dataset": INVENTORY,
+    "get_dataset": EVERYONE,
+    "update_dataset": INVENTORY,
+    "list_versions": EVERYONE,
+    "preview_dataset": ROWS,
+    "get_mapping": EVERYONE,
+    "update_mapping": DATA,
+    "list_columns": EVERYONE,
+    "classify_columns": DATA,
+    "start_upload": DATA,
+    "get_upload": DATA,
+    "list_agreements": EVERYONE,
+    "create_agreement": MANAGE,
+    "get_agreement": EVERYONE,
+    "review_agreement": MANAGE,
+    "sign_agreement": MANAGE,
+    "activate_agreement": MANAGE,
+    "terminate_agreement": MANAGE,
+    "get_agreement_document": ROWS,
+    "list_members": EVERYONE,
+    "remove_member": MANAGE,
+    "list_invitations": MANAGE,
+    "create_invitation": MANAGE,
+    "revoke_invitation": MANAGE,
+    "list_tokens": ANY,
+    "create_token": ANY,
+    "revoke_token": ANY,
+    "list_audit_entries": ADMIN,
+}
+API_DENY_AS_404 = {"list_audit_entries"}
