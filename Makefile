@@ -12,7 +12,7 @@ RIDP_DEMO := env RIDP_HOME=$(DEMO_HOME) $(BIN)/ridp
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
 
-.PHONY: setup demo test test-fast bench stress lint format clean
+.PHONY: setup demo test test-fast bench stress lint format clean audit
 
 $(BIN)/.installed: pyproject.toml
 	@$(TIMED) "system packages" scripts/system-deps
@@ -36,14 +36,20 @@ demo: setup
 	@$(RIDP_DEMO) serve --host 127.0.0.1 --port $(or $(DEMO_PORT),8000)
 
 test: setup
-	@$(TIMED) "postgresql" bash -c "scripts/system-deps --with-postgres && scripts/ensure-postgres"
+	@$(TIMED) "system packages (PostgreSQL, Chromium)" bash -c "scripts/system-deps --with-postgres --with-browser && scripts/ensure-postgres"
+	@$(TIMED) "axe-core (accessibility checks in the browser tests)" scripts/axe-core
 	@$(TIMED) "lint" $(MAKE) --no-print-directory lint
 	@$(TIMED) "tests (SQLite store; DuckDB, PostgreSQL, Spark engines)" $(BIN)/pytest -q
-	@$(TIMED) "store tests on PostgreSQL" env DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -m store
+	@$(TIMED) "store, web and browser tests on PostgreSQL" env DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -m store
+	@$(TIMED) "demo check: every demo persona over HTTP" $(BIN)/ridp demo --check --rows 20000
 	@$(TIMED) "benchmark smoke (10,000 rows)" $(BIN)/python benchmarks/ingest.py --rows 10000 --repeat 1
 
 test-fast: setup
-	@$(BIN)/pytest -q -m "not spark and not slow"
+	@$(BIN)/pytest -q -m "not spark and not slow and not browser"
+
+# Known vulnerabilities in the installed packages (needs PyPI's JSON API or OSV on the network).
+audit: setup
+	@$(TIMED) "pip-audit" $(BIN)/pip-audit --progress-spinner off --skip-editable --strict
 
 bench: setup
 	@$(TIMED) "benchmark: ingest" $(BIN)/python benchmarks/ingest.py
@@ -61,4 +67,4 @@ format: setup
 	@$(BIN)/ruff check --fix src tests benchmarks
 
 clean:
-	rm -rf $(VENV) $(DEMO_HOME) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_HOME) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache .cache

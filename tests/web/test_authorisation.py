@@ -21,7 +21,7 @@ from tests.web.conftest import sign_in
 MISSING = 987_654
 
 
-def _named_routes(patterns: list[Any] | None = None, prefix: str = "") -> dict[str, str]:
+def _named_routes(patterns: list[Any] | None = None, prefix: str = "", route: str = "") -> dict[str, str]:
     """Every named route of the web app (the API is covered by its OpenAPI schema)."""
     found: dict[str, str] = {}
     for entry in patterns if patterns is not None else get_resolver().url_patterns:
@@ -29,9 +29,9 @@ def _named_routes(patterns: list[Any] | None = None, prefix: str = "") -> dict[s
             if entry.namespace == "api":
                 continue
             namespace = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
-            found.update(_named_routes(entry.url_patterns, namespace))
+            found.update(_named_routes(entry.url_patterns, namespace, route + str(entry.pattern)))
         elif isinstance(entry, URLPattern) and entry.name:
-            found[prefix + entry.name] = str(entry.pattern)
+            found[prefix + entry.name] = route + str(entry.pattern)
     return found
 
 

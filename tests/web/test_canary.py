@@ -93,3 +93,47 @@ def test_the_crawl_would_see_a_leak(world):
         [("GET", reverse("dataset", kwargs={"city": "shelbyville", "dataset_id": world.datasets["b"].pk}))],
     )
     assert hits
+
+
+@pytest.mark.parametrize("persona", [p for p in authz.CITY_PERSONAS if p != "admin"] + ["anon"])
+def test_no_springfield_persona_ever_sees_shelbyville_through_the_api(world, persona, every_log, capsys):
+    import json
+
+    from ridp.workspace.models import AuditEntry
+    from tests.web.test_authorisation_api import OPERATIONS, _bodies, _multipart, _url
+
+    hits: list[str] = []
+    for op, method, path in OPERATIONS:
+        for scope in ("own", "other") if "{" in path else ("own",):
+            url = _url(world, path, scope, persona)
+            client = Client(enforce_csrf_checks=True)
+            if persona != "anon":
+                sign_in(client, world.users[persona])
+            client.cookies["csrftoken"] = CSRF_SECRET
+            body, files = _bodies(world).get(op), _multipart(op)
+            before = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
+            with transaction.atomic():
+                if files is not None:
+                    response = client.post(url, files, HTTP_X_CSRFTOKEN=CSRF_SECRET)
+                elif body is not None:
+                    response = client.generic(
+                        method,
+                        url,
+                        json.dumps(body["json"]),
+                        content_type="application/json",
+                        HTTP_X_CSRFTOKEN=CSRF_SECRET,
+                    )
+                else:
+                    response = client.generic(method, url, HTTP_X_CSRFTOKEN=CSRF_SECRET)
+                hits += [f"{method} {url} as {persona}: {where}" for where in _hits(response)]
+                hits += [
+                    f"{method} {url} as {persona}: audit {e.action}"
+                    for e in AuditEntry.objects.filter(id__gt=before)
+                    if CANARY in str(e.detail) or CANARY in e.object_id
+                ]
+                transaction.set_rollback(True)
+    hits += [f"mail to {m.to}" for m in mail.outbox if CANARY in m.body or CANARY in m.subject]
+    hits += [f"log: {r.name}" for r in every_log.records if CANARY in r.getMessage()]
+    out = capsys.readouterr()
+    hits += ["stdout/stderr"] if CANARY in out.out + out.err else []
+    assert not hits, "\n".join(hits[:30])

@@ -184,7 +184,10 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                     token, username=form.cleaned_data["username"], password=form.cleaned_data["password"]
                 )
         except FieldError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.reason)
+            if signed_in is not None:
+                messages.error(request, exc.reason)
+            else:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.reason)
         else:
             if signed_in is None:
                 accounts.start_session(request, user)
