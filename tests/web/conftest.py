@@ -10,8 +10,11 @@ Tests here run on SQLite and again on PostgreSQL (the ``store`` marker).
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import io
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -104,8 +107,45 @@ def _fast_web(settings: Any) -> None:
     }
 
 
+_PARSED: dict[tuple[str, str], tuple[bytes, Any]] = {}
+
+
+@contextlib.contextmanager
+def _parse_once_per_session() -> Iterator[None]:
+    """Every world holds the same two small files: parse each once per test session (in the real,
+    limited child process), then reuse its Parquet bytes. Tests of ingest itself never use this."""
+    from ridp.workspace import datasets
+
+    real = datasets.parse_file
+
+    def cached(source: Path, target: Path, **options: Any) -> Any:
+        key = (
+            hashlib.sha256(Path(source).read_bytes()).hexdigest(),
+            repr(sorted((k, repr(v)) for k, v in options.items() if k not in ("progress", "should_stop"))),
+        )
+        if key not in _PARSED:
+            outcome = real(source, target, **options)
+            if outcome is None:
+                return None
+            _PARSED[key] = (Path(target).read_bytes(), outcome)
+        data, outcome = _PARSED[key]
+        Path(target).write_bytes(data)
+        return outcome
+
+    datasets.parse_file = cached  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        datasets.parse_file = real
+
+
 def build_world(tmp: Path) -> World:
     """The programme, both cities, every persona (with authenticators), data, agreements and tokens."""
+    with _parse_once_per_session():
+        return _build_world(tmp)
+
+
+def _build_world(tmp: Path) -> World:
     from django.utils import timezone as django_timezone
 
     from ridp.workspace import agreements, classify, datasets, invitations, tokens, uploads

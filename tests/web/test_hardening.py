@@ -45,7 +45,9 @@ def test_check_deploy_would_fail_without_secure_mode(tmp_path):
 @pytest.mark.parametrize("key", ["changeme", "django-insecure-" + "a1" * 30, "short-key", "x" * 80])
 def test_a_weak_or_default_secret_key_stops_the_app(tmp_path, key):
     code = "import ridp.settings"
-    result = subprocess.run([sys.executable, "-c", code], env=_env(tmp_path, RIDP_SECRET_KEY=key), capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=_env(tmp_path, RIDP_SECRET_KEY=key), capture_output=True, text=True
+    )
     assert result.returncode != 0 and "RIDP_SECRET_KEY" in result.stderr
     assert key not in result.stderr  # the key itself is never printed
 
@@ -57,11 +59,18 @@ def test_the_web_app_refuses_to_start_without_a_key(tmp_path):
 
 
 def test_the_workspace_key_lets_it_start(tmp_path):
-    init = subprocess.run([sys.executable, "-m", "ridp.cli", "init", "--admin", "admin"], env=_env(tmp_path), capture_output=True, text=True)
+    init = subprocess.run(
+        [sys.executable, "-m", "ridp.cli", "init", "--admin", "admin"],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+    )
     assert init.returncode == 0, init.stderr
     key = tmp_path / "secret.key"
     assert key.stat().st_mode & 0o777 == 0o600 and len(key.read_text().strip()) >= 50
-    result = subprocess.run([sys.executable, "-c", "import ridp.web.wsgi"], env=_env(tmp_path), capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", "import ridp.web.wsgi"], env=_env(tmp_path), capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -79,7 +88,9 @@ def test_security_headers_on_every_page(world):
 
 
 def test_hsts_and_https_redirect_in_secure_mode(world):
-    with override_settings(SECURE_HSTS_SECONDS=31_536_000, SECURE_HSTS_INCLUDE_SUBDOMAINS=True, SECURE_SSL_REDIRECT=True):
+    with override_settings(
+        SECURE_HSTS_SECONDS=31_536_000, SECURE_HSTS_INCLUDE_SUBDOMAINS=True, SECURE_SSL_REDIRECT=True
+    ):
         plain = Client().get("/login/")
         assert plain.status_code == 301 and plain["Location"].startswith("https://")
         secure = Client().get("/login/", secure=True)

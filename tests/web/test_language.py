@@ -37,7 +37,7 @@ def test_template_text_is_marked_for_translation(template):
     for attribute in ATTRIBUTES:
         for value in re.findall(rf'\s{attribute}="([^"]*)"', source):
             assert NEUTRAL.match(value) or "{%" in value or value.startswith("{{"), (
-                f"{template.name}: {attribute}=\"{value}\" is not translated"
+                f'{template.name}: {attribute}="{value}" is not translated'
             )
 
 

@@ -254,6 +254,8 @@ def _mapping_change(request: HttpRequest, city: str, found: Dataset, form: Mappi
 def dataset_mapping(request: HttpRequest, city: str, dataset_id: int) -> HttpResponse:
     user = _user(request)
     found = get_dataset_by_id(user, city, dataset_id)
+    if request.method == "POST":
+        require(user, found.city, "dataset.map", obj=found)
     if found.current_version is None:
         return _page(request, "dataset_mapping.html", found, no_data=True)
     confirm = request.POST.get("action") == "confirm"
@@ -303,6 +305,8 @@ def _column_change(request: HttpRequest, city: str, found: Dataset) -> HttpRespo
 def dataset_columns(request: HttpRequest, city: str, dataset_id: int) -> HttpResponse:
     user = _user(request)
     found = get_dataset_by_id(user, city, dataset_id)
+    if request.method == "POST":
+        require(user, found.city, "dataset.classify", obj=found)  # before reading the form: refusals say so
     if found.current_version is None:
         return _page(request, "dataset_columns.html", found, no_data=True)
     if request.method == "POST" and request.POST.get("action") != "accept":
