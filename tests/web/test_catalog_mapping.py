@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ridp.workspace.mapping import show_mapping
 from ridp.workspace.models import DatasetMapping
 from tests.web.conftest import csrf_post
 
@@ -27,7 +28,8 @@ def test_analyst_sees_the_proposal_and_confirms_it_in_one_click(world, as_person
 def test_analyst_changes_a_fields_column(world, as_persona):
     client = as_persona("analyst")
     client.get(_url(world))
-    shown = DatasetMapping.objects.filter(dataset=world.datasets["a"]).order_by("-id").first()
+    assert not DatasetMapping.objects.filter(dataset=world.datasets["a"]).exists()  # looking stores nothing
+    shown = show_mapping(world.users["analyst"], "springfield", "requests")
     data = {field: entry["column"] for field, entry in shown.fields.items()}
     data["status"] = "type" if "type" not in data.values() else "ward"
     moved = data["status"]

@@ -9,7 +9,6 @@ from django.http import HttpRequest
 from ridp.workspace.access import Action, allowed, is_programme_admin, visible_cities
 from ridp.workspace.models import City, User
 
-
 _NAV_ACTIONS: tuple[Action, ...] = (
     "rows.read",
     "dataset.upload",

@@ -22,8 +22,8 @@ __all__ = ["classify_dataset", "suggest"]
 VALUES_PER_COLUMN = 200
 
 
-def suggest(actor: User, city: str, name: str) -> list[Column]:
-    """Suggest a class for every column of the current version (stored for editors)."""
+def suggest(actor: User, city: str, name: str, *, store: bool = True) -> list[Column]:
+    """Suggest a class for every column of the current version (stored for editors when ``store``)."""
     dataset = get_dataset(actor, city, name)
     sample = sample_rows(actor, dataset, "classification")
     assert dataset.current_version is not None
@@ -33,7 +33,7 @@ def suggest(actor: User, city: str, name: str) -> list[Column]:
         found = suggest_classification(column.name, [str(v) for v in values])
         column.suggested_classification = found.classification
         column.classification_reasons = list(found.reasons)
-    if allowed(actor, dataset.city, "dataset.classify"):
+    if store and allowed(actor, dataset.city, "dataset.classify"):
         Column.objects.bulk_update(columns, ["suggested_classification", "classification_reasons"])
     return columns
 
@@ -52,7 +52,7 @@ def classify_dataset(
     assert version is not None
     columns = list(version.columns.all())
     if any(not c.suggested_classification for c in columns):
-        columns = suggest(actor, city, name)
+        columns = suggest(actor, city, name, store=bool(set_columns or accept))  # looking stores nothing
     if not set_columns and not accept:
         return columns
     require(actor, dataset.city, "dataset.classify", obj=dataset)

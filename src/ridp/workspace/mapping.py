@@ -32,11 +32,11 @@ def _as_json(proposal: MappingProposal) -> dict[str, dict[str, object]]:
     return {m.field: {k: v for k, v in asdict(m).items() if k != "field"} for m in proposal.fields}
 
 
-def propose(actor: User, city: str, name: str) -> DatasetMapping:
+def propose(actor: User, city: str, name: str, *, store: bool = True) -> DatasetMapping:
     """Propose a mapping for the current version.
 
-    Stored (unconfirmed) when the acting person may edit mappings; for anyone
-    else who may read the dataset it is shown but not kept.
+    Stored (unconfirmed) when ``store`` and the acting person may edit mappings;
+    otherwise it is shown but not kept.
     """
     dataset = get_dataset(actor, city, name)
     proposal = propose_mapping(_sample(actor, dataset), timezone=dataset.city.timezone)
@@ -49,8 +49,20 @@ def propose(actor: User, city: str, name: str) -> DatasetMapping:
         timezone=proposal.timezone,
         created_by=actor,
     )
-    if allowed(actor, dataset.city, "dataset.map"):
+    if store and allowed(actor, dataset.city, "dataset.map"):
         mapping.save()
+    return mapping
+
+
+def show_mapping(actor: User, city: str, name: str) -> DatasetMapping:
+    """The dataset's mapping as it stands, or (none yet, or made for columns that are gone) a proposal
+    that is shown but not stored: looking changes nothing."""
+    dataset = get_dataset(actor, city, name)
+    mapping = dataset.mappings.order_by("-id").first()
+    assert dataset.current_version is not None
+    stale = mapping is not None and mapping.version_id != dataset.current_version.pk and _missing(dataset, mapping)
+    if mapping is None or stale:
+        return propose(actor, city, name, store=False)
     return mapping
 
 
@@ -88,9 +100,11 @@ def map_dataset(
     mapping = dataset.mappings.order_by("-id").first()
     assert dataset.current_version is not None
     stale = mapping is not None and mapping.version_id != dataset.current_version.pk and _missing(dataset, mapping)
+    asked = bool(set_fields) or areas is not None or accept
     if mapping is None or stale:
-        mapping = propose(actor, city, name)
-    if not set_fields and areas is None and not accept:
+        # Kept only when nothing more is asked; otherwise the one row written below holds it.
+        mapping = propose(actor, city, name, store=not asked)
+    if not asked:
         return mapping
     _require_editor(actor, dataset)
     columns = {c["name"] for c in dataset.current_version.schema}

@@ -43,7 +43,7 @@ from ridp.workspace.datasets import (
     record_inventory,
     versions,
 )
-from ridp.workspace.mapping import map_dataset
+from ridp.workspace.mapping import map_dataset, show_mapping
 from ridp.workspace.models import City, Dataset, DatasetMapping, Upload, User
 
 __all__ = ["urlpatterns"]
@@ -260,7 +260,7 @@ def dataset_mapping(request: HttpRequest, city: str, dataset_id: int) -> HttpRes
         return _page(request, "dataset_mapping.html", found, no_data=True)
     confirm = request.POST.get("action") == "confirm"
     try:
-        mapping = map_dataset(user, city, found.name, accept=confirm)
+        mapping = map_dataset(user, city, found.name, accept=True) if confirm else show_mapping(user, city, found.name)
     except AgreementRequiredError as exc:
         return _page(request, "dataset_mapping.html", found, 409, refused=str(exc))
     if confirm:
