@@ -63,3 +63,12 @@ def test_the_audit_log_does_not_exist_for_anyone_else(world, as_persona):
         assert client.get("/audit/").status_code == 404
         assert client.get("/audit/", {"date_from": "nonsense"}).status_code == 404
         assert b"/audit/" not in client.get("/").content
+
+
+def test_an_attempt_on_another_city_is_audited_and_answered_as_missing(world, as_persona):
+    from ridp.workspace.models import AuditEntry
+
+    response = as_persona("analyst").get(f"/c/shelbyville/data/{world.datasets['b'].pk}/")
+    assert response.status_code == 404
+    entry = AuditEntry.objects.filter(action="permission.denied", actor=world.users["analyst"]).last()
+    assert entry is not None and entry.city == world.shelbyville and entry.detail["action_tried"] == "city.read"

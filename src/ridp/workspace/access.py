@@ -98,6 +98,9 @@ def visible_cities(user: User) -> list[City]:
 def city_for(user: User, slug: str) -> City:
     """The city with this slug if ``user`` may see it; otherwise not found (never 'forbidden')."""
     city = City.objects.filter(slug=slug).first()
+    if city is not None and not allowed(user, city, "city.read"):
+        # An attempt on a city that is not theirs: audited, and answered exactly like a missing one.
+        audit.record("permission.denied", actor=user if user.pk else None, city=city, action_tried="city.read")
     if city is None or not allowed(user, city, "city.read"):
         raise NotFoundError(f"no city {slug!r}", hint="the cities you can see are listed on your home page")
     return city
