@@ -253,6 +253,20 @@ def terminate(actor: User, city: str, agreement_id: int, *, reason: str) -> Agre
     return agreement
 
 
+def signed_document(actor: User, city: str, agreement_id: int) -> tuple[Path, str]:
+    """The stored signed PDF and its name, for people who may read rows; every download is audited."""
+    agreement = get_agreement(actor, city, agreement_id)
+    require(actor, agreement.city, "rows.read", obj=agreement)
+    root = home().resolve()
+    stored = (root / agreement.document).resolve() if agreement.document else None
+    if stored is None or not stored.is_relative_to(root) or not stored.is_file():
+        raise NotFoundError(f"agreement {agreement.pk} has no signed document")
+    audit.record(
+        "export.agreement_document", actor=actor, city=agreement.city, obj=agreement, sha256=agreement.document_sha256
+    )
+    return stored, agreement.document_name or f"agreement-{agreement.pk}.pdf"
+
+
 def _covering(dataset: Dataset) -> list[Agreement]:
     today = _today()
     return [

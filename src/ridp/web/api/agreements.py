@@ -24,7 +24,7 @@ from ninja.params import FormEx, P
 from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
-from ridp.errors import FieldError, NotFoundError
+from ridp.errors import FieldError
 from ridp.web.api.people import acting
 from ridp.web.api.schemas import (
     NO_NUL,
@@ -41,7 +41,8 @@ from ridp.web.api.schemas import (
     TerminateIn,
     answers,
 )
-from ridp.workspace import agreements, audit
+from ridp.web.downloads import attachment
+from ridp.workspace import agreements
 from ridp.workspace.access import require
 from ridp.workspace.models import Agreement
 from ridp.workspace.store import home
@@ -232,21 +233,6 @@ def agreement_terminate(
     return agreement_out(agreements.terminate(acting(request), city, agreement_id, reason=payload.reason))
 
 
-def _document(request: HttpRequest, city: str, agreement_id: int) -> tuple[Path, str]:
-    """The stored signed PDF and its name, for people who may read rows; the download is audited."""
-    actor = acting(request)
-    agreement = agreements.get_agreement(actor, city, agreement_id)
-    require(actor, agreement.city, "rows.read", obj=agreement)
-    root = home().resolve()
-    stored = (root / agreement.document).resolve() if agreement.document else None
-    if stored is None or not stored.is_relative_to(root) or not stored.is_file():
-        raise NotFoundError(f"agreement {agreement.pk} has no signed document")
-    audit.record(
-        "export.agreement_document", actor=actor, city=agreement.city, obj=agreement, sha256=agreement.document_sha256
-    )
-    return stored, agreement.document_name or f"agreement-{agreement.pk}.pdf"
-
-
 @router.get(
     AGREEMENT + "/document",
     response=answers({}, 403, *READ),
@@ -262,7 +248,5 @@ def _document(request: HttpRequest, city: str, agreement_id: int) -> tuple[Path,
     },
 )
 def agreement_document(request: HttpRequest, city: CityPath, agreement_id: IdPath) -> FileResponse:
-    stored, name = _document(request, city, agreement_id)
-    response = FileResponse(stored.open("rb"), as_attachment=True, filename=name, content_type="application/pdf")
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    stored, name = agreements.signed_document(acting(request), city, agreement_id)
+    return attachment(stored, name, "application/pdf")

@@ -12,7 +12,6 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,10 +25,11 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ridp.errors import FieldError, NotFoundError
+from ridp.errors import FieldError
+from ridp.web.downloads import attachment
 from ridp.web.forms_agreements import AgreementForm, SignForm, TerminateForm, show_error
 from ridp.web.views.home import EXPIRY_WARNING_DAYS, expiring
-from ridp.workspace import agreements, audit
+from ridp.workspace import agreements
 from ridp.workspace.access import allowed, city_for, require
 from ridp.workspace.datasets import list_datasets
 from ridp.workspace.models import Agreement, Role, User
@@ -204,47 +204,11 @@ def agreement_sign(request: HttpRequest, city: str, agreement_id: int) -> HttpRe
     return render(request, "ridp/agreements/sign.html", context, status=400 if request.method == "POST" else 200)
 
 
-def _signed_document(user: User, city: str, agreement_id: int) -> tuple[Path, str]:
-    """The stored signed PDF and its name, for people who may read rows; the download is audited."""
-    agreement = agreements.get_agreement(user, city, agreement_id)
-    require(user, agreement.city, "rows.read", obj=agreement)
-    root = home().resolve()
-    stored = (root / agreement.document).resolve() if agreement.document else None
-    if stored is None or not stored.is_relative_to(root) or not stored.is_file():
-        raise NotFoundError(f"agreement {agreement.pk} has no signed document")
-    audit.record(
-        "export.agreement_document", actor=user, city=agreement.city, obj=agreement, sha256=agreement.document_sha256
-    )
-    return stored, agreement.document_name or f"agreement-{agreement.pk}.pdf"
-
-
-class _OpenedOnRead:
-    """A stored file opened at its first read, so a response nobody reads holds no open file."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.size = path.stat().st_size
-        self._file: BinaryIO | None = None
-
-    def read(self, size: int = -1) -> bytes:
-        if self._file is None:
-            self._file = self.path.open("rb")
-        return self._file.read(size)
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-
-
 @login_required
 @require_GET
 def agreement_document(request: HttpRequest, city: str, agreement_id: int) -> FileResponse:
-    stored, name = _signed_document(_user(request), city, agreement_id)
-    pdf = _OpenedOnRead(stored)
-    response = FileResponse(pdf, as_attachment=True, filename=name, content_type="application/pdf")
-    response["Content-Length"] = str(pdf.size)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    stored, name = agreements.signed_document(_user(request), city, agreement_id)
+    return attachment(stored, name, "application/pdf")
 
 
 urlpatterns: list[URLPattern] = [
