@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from ridp.web.admin import admin_site
 from ridp.web.api import api
@@ -13,7 +14,8 @@ password_reset = [
     path(
         "password-reset/",
         auth_views.PasswordResetView.as_view(
-            template_name="ridp/accounts/password_reset.html",
+            template_name="ridp/accounts/password_form.html",
+            extra_context={"heading": _("Reset your password")},
             email_template_name="ridp/accounts/password_reset_email.txt",
             subject_template_name="ridp/accounts/password_reset_subject.txt",
         ),
@@ -26,7 +28,9 @@ password_reset = [
     ),
     path(
         "password-reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(template_name="ridp/accounts/password_reset_confirm.html"),
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="ridp/accounts/password_form.html", extra_context={"heading": _("Choose a new password")}
+        ),
         name="password_reset_confirm",
     ),
     path(
@@ -36,7 +40,9 @@ password_reset = [
     ),
     path(
         "account/password/",
-        auth_views.PasswordChangeView.as_view(template_name="ridp/accounts/password_change.html"),
+        auth_views.PasswordChangeView.as_view(
+            template_name="ridp/accounts/password_form.html", extra_context={"heading": _("Change your password")}
+        ),
         name="password_change",
     ),
     path(

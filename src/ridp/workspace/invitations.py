@@ -12,20 +12,26 @@ Examples
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+import smtplib
 from datetime import timedelta
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone as django_timezone
+from django.utils.translation import gettext as _
 
 from ridp.errors import FieldError, NotFoundError, PermissionDeniedError
 from ridp.workspace import audit
 from ridp.workspace.access import city_for, is_programme_admin, require
 from ridp.workspace.models import PROGRAMME_ROLES, Invitation, Membership, Programme, Role, User
 
-__all__ = ["VALID_DAYS", "accept", "invite", "pending", "revoke", "token_hash", "valid_invitation"]
+__all__ = ["VALID_DAYS", "accept", "invite", "pending", "revoke", "send", "token_hash", "valid_invitation"]
+
+log = logging.getLogger("ridp.invitations")
 
 VALID_DAYS = 7
 CITY_ROLES = (Role.SENIOR_LEADER, Role.DATA_ANALYST, Role.SUBJECT_MATTER_EXPERT, Role.VIEWER)
@@ -72,6 +78,24 @@ def invite(actor: User, *, city: str | None, role: str, email: str) -> tuple[Inv
         )
         audit.record("invitation.sent", actor=actor, city=city_obj, obj=invitation, role=role_value.value)
     return invitation, token
+
+
+def send(invitation: Invitation, link: str, *, inviter: User) -> bool:
+    """E-mail the invitation link; False if the mail could not be handed over (nothing about the token is logged)."""
+    where = invitation.city.name if invitation.city else _("the programme")
+    values = {"who": inviter.username, "where": where, "role": invitation.get_role_display(), "link": link}
+    subject = _("You are invited to join %(where)s on ridp") % values
+    body = _(
+        "%(who)s invites you to join %(where)s on ridp as %(role)s.\n\n"
+        "Open this link to accept. It works once, for %(days)d days:\n%(link)s\n\n"
+        "If you did not expect this invitation, you can ignore this e-mail."
+    ) % (values | {"days": VALID_DAYS})
+    try:
+        send_mail(subject, body, None, [invitation.email])
+    except (OSError, smtplib.SMTPException) as exc:
+        log.warning("invitation %s: the e-mail could not be sent (%s)", invitation.pk, type(exc).__name__)
+        return False
+    return True
 
 
 def valid_invitation(token: str) -> Invitation:

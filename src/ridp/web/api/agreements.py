@@ -8,16 +8,11 @@ download is audited as ``export.agreement_document``.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
 
-from django.core.exceptions import SuspiciousFileOperation
 from django.http import FileResponse, HttpRequest
-from django.utils.text import get_valid_filename
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
 from ninja.params import FormEx, P
@@ -42,10 +37,10 @@ from ridp.web.api.schemas import (
     answers,
 )
 from ridp.web.downloads import attachment
+from ridp.web.uploaded import staged
 from ridp.workspace import agreements
 from ridp.workspace.access import require
 from ridp.workspace.models import Agreement
-from ridp.workspace.store import home
 
 router = Router(tags=["agreements"])
 
@@ -160,30 +155,10 @@ def _signatories_from(
     return [agreements.Signatory(name=s.name.strip(), role=s.role.strip(), signed_on=s.signed_on) for s in given]
 
 
-def _safe_name(name: str | None) -> str:
-    """The uploaded file's own name, reduced to safe characters (never a path)."""
-    try:
-        return get_valid_filename(Path(name or "").name)[:200]
-    except SuspiciousFileOperation:
-        return "document.pdf"
-
-
-@contextmanager
-def _staged(upload: UploadedFile) -> Iterator[Path]:
-    """The upload written to a fresh folder under RIDP_HOME/uploads; removed afterwards, whatever happens."""
+def _staged(upload: UploadedFile) -> AbstractContextManager[Path]:
     if upload.size is not None and upload.size > agreements.MAX_DOCUMENT_BYTES:
         raise FieldError("document", "a signed document is 1 byte to 50 MB")
-    folder = home() / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="agreement-", dir=folder))
-    try:
-        target = staging / _safe_name(upload.name)
-        with target.open("wb") as fh:
-            for chunk in upload.chunks():
-                fh.write(chunk)
-        yield target
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    return staged(upload, "agreement-")
 
 
 @router.post(

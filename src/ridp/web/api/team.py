@@ -9,12 +9,9 @@ never listed nor logged.
 from __future__ import annotations
 
 import logging
-import smtplib
 
-from django.core.mail import send_mail
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from ridp.web.api.people import acting
@@ -79,21 +76,7 @@ def invitations_list(request: HttpRequest, city: CityPath) -> list[InvitationOut
 
 
 def _send(request: HttpRequest, invitation: Invitation, link: str) -> bool:
-    """E-mail the invitation link; False if the mail could not be handed over (nothing about the token is logged)."""
-    where = invitation.city.name if invitation.city else _("the programme")
-    values = {"who": acting(request).username, "where": where, "role": invitation.get_role_display(), "link": link}
-    subject = _("You are invited to join %(where)s on ridp") % values
-    body = _(
-        "%(who)s invites you to join %(where)s on ridp as %(role)s.\n\n"
-        "Open this link to accept. It works once, for %(days)d days:\n%(link)s\n\n"
-        "If you did not expect this invitation, you can ignore this e-mail."
-    ) % (values | {"days": invitations.VALID_DAYS})
-    try:
-        send_mail(subject, body, None, [invitation.email])
-    except (OSError, smtplib.SMTPException) as exc:
-        log.warning("invitation %s: the e-mail could not be sent (%s)", invitation.pk, type(exc).__name__)
-        return False
-    return True
+    return invitations.send(invitation, link, inviter=acting(request))
 
 
 @router.post(

@@ -7,33 +7,24 @@ not found) and check ``agreement.manage`` for every change (denials are audited)
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import SuspiciousFileOperation
-from django.core.files.uploadedfile import UploadedFile
 from django.db.models import prefetch_related_objects
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
-from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ridp.errors import FieldError
 from ridp.web.downloads import attachment
 from ridp.web.forms_agreements import AgreementForm, SignForm, TerminateForm, show_error
+from ridp.web.uploaded import staged
 from ridp.web.views.home import EXPIRY_WARNING_DAYS, expiring
 from ridp.workspace import agreements
 from ridp.workspace.access import allowed, city_for, require
 from ridp.workspace.datasets import list_datasets
 from ridp.workspace.models import Agreement, Role, User
-from ridp.workspace.store import home
 
 S = Agreement.Status
 #: Statuses an agreement can be terminated from.
@@ -161,30 +152,6 @@ def agreement_terminate(request: HttpRequest, city: str, agreement_id: int) -> H
     return _detail(request, city, agreement_id, terminate_form=form, status=400)
 
 
-def _safe_name(name: str | None) -> str:
-    """The uploaded file's own name, reduced to safe characters (never a path)."""
-    try:
-        return get_valid_filename(Path(name or "").name)[:200]
-    except SuspiciousFileOperation:
-        return "document.pdf"
-
-
-@contextmanager
-def _staged(upload: UploadedFile) -> Iterator[Path]:
-    """The upload streamed to a fresh folder under RIDP_HOME/uploads; removed afterwards, whatever happens."""
-    uploads = home() / "uploads"
-    uploads.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="agreement-", dir=uploads))
-    try:
-        target = folder / _safe_name(upload.name)
-        with target.open("wb") as fh:
-            for chunk in upload.chunks():
-                fh.write(chunk)
-        yield target
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def agreement_sign(request: HttpRequest, city: str, agreement_id: int) -> HttpResponse:
@@ -193,7 +160,7 @@ def agreement_sign(request: HttpRequest, city: str, agreement_id: int) -> HttpRe
     form = SignForm(request.POST, request.FILES) if request.method == "POST" else SignForm()
     if request.method == "POST" and form.is_valid():
         try:
-            with _staged(form.cleaned_data["document"]) as pdf:
+            with staged(form.cleaned_data["document"], "agreement-") as pdf:
                 agreements.sign(user, city, agreement_id, signatories=form.signatories(), document=pdf)
         except FieldError as exc:
             show_error(form, exc, {"signatories": "name_1"})

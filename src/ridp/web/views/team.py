@@ -9,11 +9,9 @@ on a page nor logged.
 from __future__ import annotations
 
 import logging
-import smtplib
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.mail import send_mail
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
@@ -61,22 +59,8 @@ def team_page(request: HttpRequest, city: str) -> HttpResponse:
 
 
 def _send(request: HttpRequest, invitation: Invitation, token: str) -> bool:
-    """E-mail the invitation link; False if the mail could not be handed over (nothing about the token is logged)."""
     link = request.build_absolute_uri(reverse("invitation_accept", kwargs={"token": token}))
-    where = invitation.city.name if invitation.city else _("the programme")
-    values = {"who": _user(request).username, "where": where, "role": invitation.get_role_display(), "link": link}
-    subject = _("You are invited to join %(where)s on ridp") % values
-    body = _(
-        "%(who)s invites you to join %(where)s on ridp as %(role)s.\n\n"
-        "Open this link to accept. It works once, for %(days)d days:\n%(link)s\n\n"
-        "If you did not expect this invitation, you can ignore this e-mail."
-    ) % (values | {"days": invitations.VALID_DAYS})
-    try:
-        send_mail(subject, body, None, [invitation.email])
-    except (OSError, smtplib.SMTPException) as exc:
-        log.warning("invitation %s: the e-mail could not be sent (%s)", invitation.pk, type(exc).__name__)
-        return False
-    return True
+    return invitations.send(invitation, link, inviter=_user(request))
 
 
 @login_required
