@@ -54,7 +54,8 @@ def _url(world: Any, name: str) -> str:
         "dataset_mapping": {"city": "springfield", "dataset_id": world.datasets["a"].pk},
         "dataset_columns": {"city": "springfield", "dataset_id": world.datasets["a"].pk},
         "agreement_new": {"city": "springfield"},
-        "agreement_terminate": {"city": "springfield", "agreement_id": world.agreements["a"].pk},
+        # the draft: ending the active one would delete the covered bytes (retention), which no rollback undoes
+        "agreement_terminate": {"city": "springfield", "agreement_id": world.drafts["a"].pk},
         "agreement_sign": {"city": "springfield", "agreement_id": world.drafts["a"].pk},
         "team_invite": {"city": "springfield"},
         "upload": {"city": "springfield"},
