@@ -12,7 +12,6 @@ def test_analyst_downloads_the_signed_document_as_an_attachment(world, as_person
     response = analyst.get(f"/c/springfield/agreements/{agreement.pk}/document/")
     assert response.status_code == 200
     body = b"".join(response.streaming_content)
-    response.close()
     assert body.startswith(b"%PDF-") and response["Content-Length"] == str(len(body))
     assert response["Content-Type"] == "application/pdf"
     assert response["X-Content-Type-Options"] == "nosniff"
