@@ -113,7 +113,6 @@ def wait_gone(*pids: int, timeout: float = 30) -> bool:
 
 
 @pytest.mark.slow  # the web server's first request waits for its worker to boot: about 12 s in all
-@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 def test_serve_answers_with_security_headers_runs_the_worker_and_stops_both_on_sigterm(env):
     served = Served(env, free_port())
     try:
@@ -132,7 +131,6 @@ def test_serve_answers_with_security_headers_runs_the_worker_and_stops_both_on_s
         served.close()
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 def test_serve_stops_the_web_server_and_exits_one_when_the_worker_dies(env):
     served = Served(env, free_port())
     try:

@@ -24,6 +24,7 @@ __all__ = [
     "ACTIONS",
     "ROLE_ACTIONS",
     "Action",
+    "actions_in",
     "allowed",
     "city_for",
     "city_roles",
@@ -79,11 +80,16 @@ def city_roles(user: User, city: City) -> set[str]:
     return set(Membership.objects.filter(user=user, city=city).values_list("role", flat=True))
 
 
+def actions_in(user: User, city: City) -> frozenset[Action]:
+    """Everything ``user`` may do in ``city``, read from the store once."""
+    if is_programme_admin(user):
+        return frozenset(ACTIONS)
+    return frozenset().union(*(ROLE_ACTIONS.get(role, frozenset()) for role in city_roles(user, city)))
+
+
 def allowed(user: User, city: City, action: Action) -> bool:
     """Whether ``user`` may do ``action`` in ``city``."""
-    if is_programme_admin(user):
-        return True
-    return any(action in ROLE_ACTIONS.get(role, frozenset()) for role in city_roles(user, city))
+    return action in actions_in(user, city)
 
 
 def visible_cities(user: User) -> list[City]:
