@@ -26,6 +26,13 @@ INVENTORY = frozenset({"admin", "leader", "analyst"})
 DATA = frozenset({"admin", "analyst"})  # upload, map, classify
 MANAGE = frozenset({"admin", "leader"})  # agreements, team
 ADMIN = frozenset({"admin"})
+# the programme (SECURITY.md's table; PROGRAM.md §2-3, 8-9)
+TEAM = frozenset({"admin", "coach", "panalyst", "leader", "analyst", "expert"})  # edit a project, comment
+LEADER = frozenset({"admin", "leader"})  # start a project, sign-offs, choose its team
+RATERS = frozenset({"admin", "coach", "panalyst", "leader"})  # rate the five criteria
+COACH = frozenset({"admin", "coach"})  # decide, bless, override a gate
+ADVANCE = frozenset({"admin", "coach", "leader"})  # move a project on when its gate passes
+PROGRAMME = frozenset({"admin", "coach", "panalyst"})  # the cohort view
 
 #: route name -> {method: who}
 WEB: dict[str, dict[str, object]] = {
@@ -72,6 +79,20 @@ WEB: dict[str, dict[str, object]] = {
     "team_invite": {"POST": MANAGE},
     "invitation_revoke": {"POST": MANAGE},
     "member_remove": {"POST": MANAGE},
+    # projects: list, intake, overview
+    "projects": {"GET": EVERYONE},
+    "project_new": {"GET": LEADER, "POST": LEADER},
+    "project": {"GET": EVERYONE},
+    "project_intake": {"GET": TEAM, "POST": TEAM},
+    # @@projects-web
+    # scoping and the charter
+    # @@scoping-web
+    # the project's team, meetings, follow-ups, comments, calendar feed
+    # @@meetings-web
+    # phase gates
+    # @@gates-web
+    # cohorts: the coach's cohort view and the calendar
+    # @@cohorts-web
 }
 #: Routes whose success ends the session (so they answer with the login page).
 ENDS_SESSION = {"logout", "logout_everywhere"}
@@ -114,5 +135,14 @@ API: dict[str, object] = {
     "create_token": ANY,
     "revoke_token": ANY,
     "list_audit_entries": ADMIN,
+    "list_projects": EVERYONE,
+    "create_project": LEADER,
+    "get_project": EVERYONE,
+    "update_intake": TEAM,
+    # @@projects-api
+    # @@scoping-api
+    # @@meetings-api
+    # @@gates-api
+    # @@cohorts-api
 }
 API_DENY_AS_404 = {"list_audit_entries"}

@@ -97,6 +97,15 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)  # persona -> raw API token
     uploads: dict[str, Any] = field(default_factory=dict)
     memberships: dict[str, Any] = field(default_factory=dict)
+    # the programme (issue 5): "a" / "b" -> the object in Springfield / Shelbyville
+    cohorts: dict[str, Any] = field(default_factory=dict)
+    projects: dict[str, Any] = field(default_factory=dict)
+    charters: dict[str, Any] = field(default_factory=dict)  # CharterVersion 1
+    sign_offs: dict[str, Any] = field(default_factory=dict)
+    project_members: dict[str, Any] = field(default_factory=dict)
+    meetings: dict[str, Any] = field(default_factory=dict)  # a held meeting
+    follow_ups: dict[str, Any] = field(default_factory=dict)  # an open follow-up from it
+    comments: dict[str, Any] = field(default_factory=dict)  # a comment on the charter
 
 
 @pytest.fixture(autouse=True)
@@ -219,8 +228,63 @@ def _build_world(tmp: Path) -> World:
     for name in ("analyst", "viewer", "b_analyst", "admin"):
         _, raw = tokens.create(users[name], f"{name} script")
         world.tokens[name] = raw
+    _add_projects(world)
     Membership.objects.all()  # memberships are read fresh per request
     return world
+
+
+def _add_projects(world: World) -> None:
+    """A project in each city, made straight in the store (the workspace functions have their own tests):
+    its cohort, charter version 1 with a team sign-off, a team member, a held meeting with an open follow-up,
+    and a comment on the charter. Shelbyville's texts carry the canary."""
+    from django.utils import timezone as django_timezone
+
+    from ridp.workspace import cohorts
+    from ridp.workspace.models import (
+        CharterVersion, Cohort, Comment, FollowUp, Meeting, Project, ProjectMember, SignOff,
+    )  # fmt: skip
+
+    now = django_timezone.now()
+    for key, city, leader, analyst in (
+        ("a", world.springfield, "leader", "analyst"),
+        ("b", world.shelbyville, "b_leader", "b_analyst"),
+    ):
+        mark = f"{CANARY} " if key == "b" else ""
+        cohort = Cohort.objects.create(programme=city.programme, name=f"Cohort {now.year} {key}", year=now.year)
+        cohorts.phases(cohort)
+        city.cohort = cohort
+        city.save(update_fields=["cohort"])
+        project = Project.objects.create(
+            city=city, cohort=cohort, title=f"{mark}Faster pothole repair", problem=f"{mark}Potholes wait weeks",
+            why_it_matters="Residents trip and cars break", service_change="Repair crews routed by risk",
+            created_by=world.users[leader],
+        )  # fmt: skip
+        charter = CharterVersion.objects.create(
+            project=project, number=1, created_by=world.users[leader],
+            fields={"title": project.title, "department": "Public Works", "problem_statement": f"{mark}Potholes"},
+        )  # fmt: skip
+        world.cohorts[key] = cohort
+        world.projects[key] = project
+        world.charters[key] = charter
+        world.sign_offs[key] = SignOff.objects.create(
+            version=charter, kind="team", name=f"{mark}Pat Team", role="analyst", signed_on=now.date(),
+            recorded_by=world.users[leader],
+        )  # fmt: skip
+        world.project_members[key] = ProjectMember.objects.create(
+            project=project, user=world.users[analyst], role="data_analyst"
+        )
+        meeting = Meeting.objects.create(
+            project=project, kind="kickoff", phase="scoping", starts_at=now, status="held",
+            goal=f"{mark}Agree the problem", recorded_by=world.users[leader],
+        )  # fmt: skip
+        world.meetings[key] = meeting
+        world.follow_ups[key] = FollowUp.objects.create(
+            project=project, meeting=meeting, text=f"{mark}Send the repair log", owner=world.users[analyst],
+            due_on=now.date(),
+        )  # fmt: skip
+        world.comments[key] = Comment.objects.create(
+            project=project, target="charter", author=world.users[leader], body=f"{mark}Looks right"
+        )
 
 
 @pytest.fixture

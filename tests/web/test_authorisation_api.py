@@ -58,6 +58,11 @@ def _bodies(world: Any) -> dict[str, dict[str, Any]]:
         "terminate_agreement": {"json": {"reason": "the matrix ends it"}},
         "create_invitation": {"json": {"email": "someone@springfield.gov", "role": "viewer"}},
         "create_token": {"json": {"name": "matrix token", "days": 30}},
+        "create_project": {
+            "json": {"title": "Matrix", "problem": "p", "why_it_matters": "w", "service_change": "s"}
+        },
+        "update_intake": {"json": {"title": "Matrix renamed"}},
+        # @@bodies
     }
 
 
@@ -92,8 +97,13 @@ def _url(world: Any, path: str, scope: str, persona: str) -> str:
                 return str(MISSING)
             owner = world.users[persona] if scope == "own" else world.users["b_analyst"]
             return str(tokens.create(owner, "matrix")[0].pk)
+        if name == "phase":
+            return "scoping" if key else "no-such-phase"
         objects = {"dataset_id": world.datasets, "upload_id": world.uploads, "agreement_id": world.agreements,
-                   "invitation_id": world.invitations}[name]  # fmt: skip
+                   "invitation_id": world.invitations, "cohort_id": world.cohorts, "project_id": world.projects,
+                   "version_id": world.charters, "sign_off_id": world.sign_offs, "member_id": world.project_members,
+                   "meeting_id": world.meetings, "follow_up_id": world.follow_ups,
+                   "comment_id": world.comments}[name]  # fmt: skip
         return str(objects[key].pk) if key else str(MISSING)
 
     return re.sub(r"\{(\w+)\}", lambda m: value(m.group(1)), path)
@@ -127,7 +137,7 @@ def _expected(op: str, persona: str, scope: str, path: str) -> str:
         return "404"
     if who == authz.ANY:
         return "404" if scope == "other" else "ok"
-    if "{city}" in path and scope == "other" and persona != "admin":
+    if ("{city}" in path or "{cohort_id}" in path) and scope == "other" and persona != "admin":
         return "404"
     if persona in who:  # type: ignore[operator]
         return "ok"
@@ -140,7 +150,7 @@ def test_operation_answers_each_persona_as_the_role_table_says(world, op, method
     wrong = []
     for persona in (*authz.CITY_PERSONAS, "anon"):
         for scope in scopes:
-            if scope == "other" and "{city}" not in path and "{token_id}" not in path:
+            if scope == "other" and "{city}" not in path and "{token_id}" not in path and "{cohort_id}" not in path:
                 continue
             url = _url(world, path, scope, persona)
             response = _call(world, persona, method, url, op)

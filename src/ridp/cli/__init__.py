@@ -56,13 +56,22 @@ def run(fn: Callable[[], T]) -> T:
 
 
 def _register() -> None:
-    from ridp.cli import agreement, city, data, demo, serve, workspace
+    from ridp.cli import (
+        agreement, charter, city, cohort, data, demo, gate, meeting, project, projectteam, scoping, serve, workspace,
+    )  # fmt: skip
 
     workspace.register(app)
     app.command("serve")(serve.serve)
     app.add_typer(city.app, name="city")
     app.add_typer(data.app, name="data")
     app.add_typer(agreement.app, name="agreement")
+    app.add_typer(project.app, name="project")
+    app.add_typer(scoping.app, name="scoping")
+    app.add_typer(charter.app, name="charter")
+    app.add_typer(projectteam.app, name="team")
+    app.add_typer(meeting.app, name="meeting")
+    app.add_typer(gate.app, name="gate")
+    app.add_typer(cohort.app, name="cohort")
     app.add_typer(demo.app, name="demo")
 
 

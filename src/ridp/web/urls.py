@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ridp.web.admin import admin_site
 from ridp.web.api import api
-from ridp.web.views import accounts, agreements, audit, catalog, home, team
+from ridp.web.views import accounts, agreements, audit, catalog, cohorts, gates, home, meetings, projects, scoping, team
 
 password_reset = [
     path(
@@ -69,6 +69,12 @@ urlpatterns = [
     path("c/<slug:city>/data/", include(catalog.urlpatterns)),
     path("c/<slug:city>/agreements/", include(agreements.urlpatterns)),
     path("c/<slug:city>/team/", include(team.urlpatterns)),
+    path("c/<slug:city>/projects/", include(projects.urlpatterns)),
+    path(
+        "c/<slug:city>/projects/<int:project_id>/",
+        include([*scoping.urlpatterns, *meetings.urlpatterns, *gates.urlpatterns]),
+    ),
+    path("", include(cohorts.urlpatterns)),
     path("api/", api.urls),
     path("admin/", admin_site.urls),
 ]

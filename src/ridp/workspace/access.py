@@ -43,6 +43,17 @@ Action = Literal[
     "dataset.classify",  # confirm or change column classes
     "agreement.manage",  # draft, review, sign, activate, terminate; documents
     "team.manage",  # invite and remove the city's own members
+    "project.start",  # start a project: the intake
+    "project.edit",  # edit the charter, record meetings and follow-ups
+    "project.team",  # choose a project's team
+    "charter.sign",  # record sign-offs of the charter
+    "scoping.rate",  # rate the five criteria, value and complexity
+    "scoping.decide",  # accept, accept with risks, or off-ramp
+    "comment",  # comment on charters, findings and meetings
+    "meeting.bless",  # give a meeting's "blessing" to go on
+    "phase.advance",  # move a project to its next phase when its gate passes
+    "gate.override",  # move it on although the gate is blocked, with a written reason
+    "cohort.view",  # the coach's cohort view, for the cities assigned
 ]
 ACTIONS: Final[tuple[Action, ...]] = (
     "city.read",
@@ -53,17 +64,66 @@ ACTIONS: Final[tuple[Action, ...]] = (
     "dataset.classify",
     "agreement.manage",
     "team.manage",
+    "project.start",
+    "project.edit",
+    "project.team",
+    "charter.sign",
+    "scoping.rate",
+    "scoping.decide",
+    "comment",
+    "meeting.bless",
+    "phase.advance",
+    "gate.override",
+    "cohort.view",
 )
 
 #: SECURITY.md "Who may do what", for a city's own people and the programme people assigned to it.
+#: Meetings are the team's with the coach and the programme analyst: all of them record them.
 ROLE_ACTIONS: Final[dict[str, frozenset[Action]]] = {
-    Role.COACH: frozenset({"city.read", "rows.read"}),
-    Role.PROGRAMME_ANALYST: frozenset({"city.read", "rows.read"}),
-    Role.SENIOR_LEADER: frozenset({"city.read", "rows.read", "dataset.inventory", "agreement.manage", "team.manage"}),
-    Role.DATA_ANALYST: frozenset(
-        {"city.read", "rows.read", "dataset.inventory", "dataset.upload", "dataset.map", "dataset.classify"}
+    Role.COACH: frozenset(
+        {
+            "city.read",
+            "rows.read",
+            "project.edit",
+            "scoping.rate",
+            "scoping.decide",
+            "comment",
+            "meeting.bless",
+            "phase.advance",
+            "gate.override",
+            "cohort.view",
+        }
     ),
-    Role.SUBJECT_MATTER_EXPERT: frozenset({"city.read", "rows.read"}),
+    Role.PROGRAMME_ANALYST: frozenset({"city.read", "rows.read", "project.edit", "scoping.rate", "comment", "cohort.view"}),
+    Role.SENIOR_LEADER: frozenset(
+        {
+            "city.read",
+            "rows.read",
+            "dataset.inventory",
+            "agreement.manage",
+            "team.manage",
+            "project.start",
+            "project.edit",
+            "project.team",
+            "charter.sign",
+            "scoping.rate",
+            "comment",
+            "phase.advance",
+        }
+    ),
+    Role.DATA_ANALYST: frozenset(
+        {
+            "city.read",
+            "rows.read",
+            "dataset.inventory",
+            "dataset.upload",
+            "dataset.map",
+            "dataset.classify",
+            "project.edit",
+            "comment",
+        }
+    ),
+    Role.SUBJECT_MATTER_EXPERT: frozenset({"city.read", "rows.read", "project.edit", "comment"}),
     Role.VIEWER: frozenset({"city.read"}),
 }
 
@@ -128,6 +188,17 @@ _DENIED: Final[dict[str, str]] = {
     "dataset.classify": "only the city's data analysts (and programme admins) can confirm classifications",
     "agreement.manage": "only the city's senior leaders (and programme admins) manage agreements",
     "team.manage": "only the city's senior leaders (and programme admins) manage its team",
+    "project.start": "only the city's senior leaders (and programme admins) start a project",
+    "project.edit": "only the project's city team, coach and programme analyst edit it",
+    "project.team": "only the city's senior leaders (and programme admins) choose a project's team",
+    "charter.sign": "only the city's senior leaders (and programme admins) record sign-offs",
+    "scoping.rate": "only senior leaders, coaches and programme analysts rate the criteria",
+    "scoping.decide": "only the coach (or a programme admin) decides on a project",
+    "comment": "viewers read; they do not comment",
+    "meeting.bless": "only the coach (or a programme admin) gives the blessing to go on",
+    "phase.advance": "only the city's senior leaders and the coach move a project on",
+    "gate.override": "only a coach or a programme admin can override a gate",
+    "cohort.view": "the cohort view is for coaches, programme analysts and programme admins",
 }
 
 

@@ -397,3 +397,263 @@ class Upload(models.Model):
     created_at = models.DateTimeField(default=django_timezone.now)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     finished_at = models.DateTimeField(null=True, blank=True)
+
+
+# --- The programme: cohorts' calendars, projects, scoping, charters, teams, meetings, gates -------------
+
+
+class Cadence(models.TextChoices):
+    """How often a phase's meetings happen (PROGRAM.md §1)."""
+
+    AS_NEEDED = "as_needed", "kickoff + as needed"
+    WEEKLY = "weekly", "weekly"
+    MONTHLY = "monthly", "monthly"
+    NONE = "none", "no meetings"
+
+
+class CohortPhase(models.Model):
+    """One phase of a cohort's calendar, with its dates and meeting cadence (data, not code)."""
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="phases")
+    key = models.SlugField(max_length=40)  # scoping | analysis | testing | closeout (the gates refer to these)
+    name = models.CharField(max_length=100)
+    position = models.PositiveSmallIntegerField()
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    cadence = models.CharField(max_length=16, choices=Cadence.choices)
+    produces = models.TextField(blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["cohort", "position"]
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["cohort", "key"], name="cohort_phase_key_unique"),
+            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")), name="phase_dates_order"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Project(models.Model):
+    """A city's Resident Impact Data Project, from intake to close-out."""
+
+    class Decision(models.TextChoices):
+        UNDECIDED = "", "not decided"
+        ACCEPT = "accept", "accept"
+        ACCEPT_WITH_RISKS = "accept_with_risks", "accept with risks"
+        OFF_RAMP = "off_ramp", "off-ramp"
+
+    class Level(models.TextChoices):
+        UNRATED = "", "not rated"
+        LOW = "low", "low"
+        HIGH = "high", "high"
+
+    city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="projects")
+    cohort = models.ForeignKey(Cohort, on_delete=models.PROTECT, related_name="projects")
+    title = models.CharField(max_length=300)
+    # Intake (DataSF's three short answers)
+    problem = models.TextField()
+    why_it_matters = models.TextField()
+    service_change = models.TextField()
+    # Scoping: value x complexity, and the decision
+    value = models.CharField(max_length=8, choices=Level.choices, blank=True, default="")
+    complexity = models.CharField(max_length=8, choices=Level.choices, blank=True, default="")
+    decision = models.CharField(max_length=20, choices=Decision.choices, blank=True, default="")
+    decision_reason = models.TextField(blank=True)  # the risks accepted, or why it is off-ramped
+    other_help = models.TextField(blank=True)  # for an off-ramp: the other kind of help offered
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # Where it is
+    phase = models.SlugField(max_length=40, default="scoping")  # a CohortPhase.key of its cohort
+    phase_since = models.DateField(default=django_timezone.localdate)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["city", "title", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CriterionRating(models.Model):
+    """One rating of one of the five criteria of a good project (0 not met, 1 partly, 2 met).
+
+    Every rating is kept; the latest per criterion is the current one.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="ratings")
+    criterion = models.SlugField(max_length=40)
+    score = models.PositiveSmallIntegerField()
+    evidence = models.TextField()
+    rater = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    rated_on = models.DateField(default=django_timezone.localdate)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["project", "criterion", "created_at", "id"]
+        constraints: ClassVar[list[Any]] = [
+            models.CheckConstraint(condition=models.Q(score__lte=2), name="criterion_score_0_to_2"),
+        ]
+
+
+class CharterVersion(models.Model):
+    """One version of a project's charter: every field of PROGRAM.md §3 as a JSON object.
+
+    A change makes a new version; versions are never edited, so what a sign-off
+    signed stays readable.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="charter_versions")
+    number = models.PositiveIntegerField()
+    fields = models.JSONField(default=dict)
+    note = models.CharField(max_length=300, blank=True)  # what changed, in the editor's words
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["project", "number"]
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["project", "number"], name="charter_version_unique"),
+        ]
+
+
+class SignOff(models.Model):
+    """A sign-off of one charter version by the team, the champion or leadership.
+
+    It holds only while its version is the charter's latest: a later change invalidates it.
+    """
+
+    class Kind(models.TextChoices):
+        TEAM = "team", "team"
+        CHAMPION = "champion", "champion"
+        LEADERSHIP = "leadership", "leadership"
+
+    version = models.ForeignKey(CharterVersion, on_delete=models.CASCADE, related_name="sign_offs")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    name = models.CharField(max_length=200)
+    role = models.CharField(max_length=200)
+    signed_on = models.DateField()
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+
+class ProjectMember(models.Model):
+    """A person on a project's team, in one of their roles in the city (coach and programme analyst included)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="project_memberships")
+    role = models.CharField(max_length=32, choices=Role.choices)
+    added_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["project", "user", "role"], name="project_member_unique"),
+        ]
+
+
+class Meeting(models.Model):
+    """A project meeting (PROGRAM.md §8): planned from the phase's cadence, then recorded."""
+
+    class Kind(models.TextChoices):
+        KICKOFF = "kickoff", "kickoff"
+        WEEKLY_ANALYSIS = "weekly_analysis", "weekly analysis"
+        MONTHLY_ACTION = "monthly_action", "monthly action"
+        AS_NEEDED = "as_needed", "as needed"
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "planned"
+        HELD = "held", "held"
+        CANCELLED = "cancelled", "cancelled"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="meetings")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    phase = models.SlugField(max_length=40)
+    starts_at = models.DateTimeField(db_index=True)
+    minutes = models.PositiveSmallIntegerField(default=60)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
+    goal = models.TextField(blank=True)
+    pre_read = models.TextField(blank=True)
+    presented = models.TextField(blank=True)
+    decisions = models.TextField(blank=True)
+    blessed = models.BooleanField(default=False)  # the coach's "blessing" to go on
+    data_requested = models.TextField(blank=True)  # data requested for next time
+    risks = models.TextField(blank=True)
+    usefulness = models.PositiveSmallIntegerField(null=True, blank=True)  # 1 (not useful) .. 5 (very useful)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["project", "starts_at", "id"]
+        constraints: ClassVar[list[Any]] = [
+            models.CheckConstraint(
+                condition=models.Q(usefulness__isnull=True) | models.Q(usefulness__gte=1, usefulness__lte=5),
+                name="meeting_usefulness_1_to_5",
+            ),
+        ]
+
+
+class MeetingAttendee(models.Model):
+    """Who attended a meeting, in which role (a person in ridp, or a guest by name)."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendees")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    name = models.CharField(max_length=200)
+    role = models.CharField(max_length=200)
+
+
+class FollowUp(models.Model):
+    """A follow-up item from a meeting, carried from meeting to meeting until done or dropped."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "open"
+        DONE = "done", "done"
+        DROPPED = "dropped", "dropped"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="follow_ups")
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="follow_ups")  # where it arose
+    text = models.TextField()
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="follow_ups")
+    due_on = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    reminded_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["project", "due_on", "id"]
+
+
+class Comment(models.Model):
+    """A comment on a project's charter, a finding or a meeting."""
+
+    class Target(models.TextChoices):
+        CHARTER = "charter", "charter"
+        MEETING = "meeting", "meeting"
+        FINDING = "finding", "finding"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="comments")
+    target = models.CharField(max_length=16, choices=Target.choices)
+    target_id = models.PositiveBigIntegerField(null=True, blank=True)  # the meeting's or finding's id
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["project", "created_at", "id"]
+
+
+class PhaseChange(models.Model):
+    """A project moving from one phase to the next; ``override_reason`` set when a blocked gate was overridden."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="phase_changes")
+    from_phase = models.SlugField(max_length=40)
+    to_phase = models.SlugField(max_length=40)
+    missing = models.JSONField(default=list)  # what the gate listed as missing at the time (empty if it passed)
+    override_reason = models.TextField(blank=True)
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["project", "at", "id"]
