@@ -44,16 +44,16 @@ def list_(city: str = typer.Option(..., help="The city.")) -> None:
 
         table = Table("#", "title", "phase", "since", "decision", "cohort", title=f"projects of {city}")
         for p in list_projects(acting_user(), city):
-            table.add_row(
-                str(p.pk), p.title, p.phase, str(p.phase_since), p.get_decision_display(), p.cohort.name
-            )
+            table.add_row(str(p.pk), p.title, p.phase, str(p.phase_since), p.get_decision_display(), p.cohort.name)
         console.print(table)
 
     run(go)
 
 
 @app.command("show")
-def show(project: int = typer.Argument(..., help="Project number."), city: str = typer.Option(..., help="The city.")) -> None:
+def show(
+    project: int = typer.Argument(..., help="Project number."), city: str = typer.Option(..., help="The city.")
+) -> None:
     """Show a project's intake and where it stands."""
 
     def go() -> None:

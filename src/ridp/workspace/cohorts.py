@@ -75,9 +75,13 @@ def defaults() -> Defaults:
     raw: dict[str, Any] = yaml.safe_load(text)
     phase_specs = tuple(
         PhaseSpec(
-            key=p["key"], name=p["name"], starts=(p["starts"][0], p["starts"][1]), ends=(p["ends"][0], p["ends"][1]),
-            cadence=p["cadence"], produces=p.get("produces", ""),
-        )  # fmt: skip
+            key=p["key"],
+            name=p["name"],
+            starts=(p["starts"][0], p["starts"][1]),
+            ends=(p["ends"][0], p["ends"][1]),
+            cadence=p["cadence"],
+            produces=p.get("produces", ""),
+        )
         for p in raw["phases"]
     )
     for spec in phase_specs:
@@ -208,7 +212,12 @@ def edit_phase(
     if index is None:
         raise NotFoundError(f"cohort {cohort.name!r} has no phase {key!r}")
     phase = ordered[index]
-    before = {"name": phase.name, "starts_on": str(phase.starts_on), "ends_on": str(phase.ends_on), "cadence": phase.cadence}
+    before = {
+        "name": phase.name,
+        "starts_on": str(phase.starts_on),
+        "ends_on": str(phase.ends_on),
+        "cadence": phase.cadence,
+    }
     if name is not None:
         if not name.strip():
             raise FieldError("name", "a phase needs a name")
@@ -231,7 +240,12 @@ def edit_phase(
         )
     with transaction.atomic():
         phase.save()
-        after = {"name": phase.name, "starts_on": str(phase.starts_on), "ends_on": str(phase.ends_on), "cadence": phase.cadence}
+        after = {
+            "name": phase.name,
+            "starts_on": str(phase.starts_on),
+            "ends_on": str(phase.ends_on),
+            "cadence": phase.cadence,
+        }
         changed = ",".join(k for k in before if before[k] != after[k])
         audit.record("cohort.phase_changed", actor=actor, obj=phase, phase=key, changed=changed)
     return phase

@@ -475,6 +475,12 @@ class Project(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def phase_name(self) -> str:
+        """The name the cohort's calendar gives the project's phase (its key if the calendar has none)."""
+        name = CohortPhase.objects.filter(cohort_id=self.cohort_id, key=self.phase).values_list("name", flat=True)
+        return next(iter(name), self.phase)
+
 
 class CriterionRating(models.Model):
     """One rating of one of the five criteria of a good project (0 not met, 1 partly, 2 met).

@@ -14,6 +14,7 @@ from ridp.workspace.access import city_for, visible_cities
 from ridp.workspace.agreements import list_agreements
 from ridp.workspace.datasets import list_datasets
 from ridp.workspace.models import Agreement, User
+from ridp.workspace.projects import list_projects
 
 #: Agreements ending within this many days are flagged on the city's pages.
 EXPIRY_WARNING_DAYS = 60
@@ -47,6 +48,7 @@ def city(request: HttpRequest, city: str) -> HttpResponse:
     agreements = list_agreements(user, city)
     context = {
         "city": city_obj,
+        "projects": list_projects(user, city),
         "datasets": datasets,
         "agreements": agreements,
         "expiring": expiring(agreements),

@@ -7,213 +7,453 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('workspace', '0007_web_accounts'),
+        ("workspace", "0007_web_accounts"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Meeting',
+            name="Meeting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('kickoff', 'kickoff'), ('weekly_analysis', 'weekly analysis'), ('monthly_action', 'monthly action'), ('as_needed', 'as needed')], max_length=20)),
-                ('phase', models.SlugField(max_length=40)),
-                ('starts_at', models.DateTimeField(db_index=True)),
-                ('minutes', models.PositiveSmallIntegerField(default=60)),
-                ('status', models.CharField(choices=[('planned', 'planned'), ('held', 'held'), ('cancelled', 'cancelled')], default='planned', max_length=12)),
-                ('goal', models.TextField(blank=True)),
-                ('pre_read', models.TextField(blank=True)),
-                ('presented', models.TextField(blank=True)),
-                ('decisions', models.TextField(blank=True)),
-                ('blessed', models.BooleanField(default=False)),
-                ('data_requested', models.TextField(blank=True)),
-                ('risks', models.TextField(blank=True)),
-                ('usefulness', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('reminded_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("kickoff", "kickoff"),
+                            ("weekly_analysis", "weekly analysis"),
+                            ("monthly_action", "monthly action"),
+                            ("as_needed", "as needed"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("phase", models.SlugField(max_length=40)),
+                ("starts_at", models.DateTimeField(db_index=True)),
+                ("minutes", models.PositiveSmallIntegerField(default=60)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("planned", "planned"), ("held", "held"), ("cancelled", "cancelled")],
+                        default="planned",
+                        max_length=12,
+                    ),
+                ),
+                ("goal", models.TextField(blank=True)),
+                ("pre_read", models.TextField(blank=True)),
+                ("presented", models.TextField(blank=True)),
+                ("decisions", models.TextField(blank=True)),
+                ("blessed", models.BooleanField(default=False)),
+                ("data_requested", models.TextField(blank=True)),
+                ("risks", models.TextField(blank=True)),
+                ("usefulness", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("reminded_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['project', 'starts_at', 'id'],
+                "ordering": ["project", "starts_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='MeetingAttendee',
+            name="MeetingAttendee",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('role', models.CharField(max_length=200)),
-                ('meeting', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attendees', to='workspace.meeting')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                ("role", models.CharField(max_length=200)),
+                (
+                    "meeting",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="attendees", to="workspace.meeting"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Project',
+            name="Project",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=300)),
-                ('problem', models.TextField()),
-                ('why_it_matters', models.TextField()),
-                ('service_change', models.TextField()),
-                ('value', models.CharField(blank=True, choices=[('', 'not rated'), ('low', 'low'), ('high', 'high')], default='', max_length=8)),
-                ('complexity', models.CharField(blank=True, choices=[('', 'not rated'), ('low', 'low'), ('high', 'high')], default='', max_length=8)),
-                ('decision', models.CharField(blank=True, choices=[('', 'not decided'), ('accept', 'accept'), ('accept_with_risks', 'accept with risks'), ('off_ramp', 'off-ramp')], default='', max_length=20)),
-                ('decision_reason', models.TextField(blank=True)),
-                ('other_help', models.TextField(blank=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('phase', models.SlugField(default='scoping', max_length=40)),
-                ('phase_since', models.DateField(default=django.utils.timezone.localdate)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('city', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='projects', to='workspace.city')),
-                ('cohort', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='projects', to='workspace.cohort')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=300)),
+                ("problem", models.TextField()),
+                ("why_it_matters", models.TextField()),
+                ("service_change", models.TextField()),
+                (
+                    "value",
+                    models.CharField(
+                        blank=True,
+                        choices=[("", "not rated"), ("low", "low"), ("high", "high")],
+                        default="",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "complexity",
+                    models.CharField(
+                        blank=True,
+                        choices=[("", "not rated"), ("low", "low"), ("high", "high")],
+                        default="",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "decision",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "not decided"),
+                            ("accept", "accept"),
+                            ("accept_with_risks", "accept with risks"),
+                            ("off_ramp", "off-ramp"),
+                        ],
+                        default="",
+                        max_length=20,
+                    ),
+                ),
+                ("decision_reason", models.TextField(blank=True)),
+                ("other_help", models.TextField(blank=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("phase", models.SlugField(default="scoping", max_length=40)),
+                ("phase_since", models.DateField(default=django.utils.timezone.localdate)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "city",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="projects", to="workspace.city"
+                    ),
+                ),
+                (
+                    "cohort",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="projects", to="workspace.cohort"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['city', 'title', 'id'],
+                "ordering": ["city", "title", "id"],
             },
         ),
         migrations.CreateModel(
-            name='PhaseChange',
+            name="PhaseChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_phase', models.SlugField(max_length=40)),
-                ('to_phase', models.SlugField(max_length=40)),
-                ('missing', models.JSONField(default=list)),
-                ('override_reason', models.TextField(blank=True)),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='phase_changes', to='workspace.project')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("from_phase", models.SlugField(max_length=40)),
+                ("to_phase", models.SlugField(max_length=40)),
+                ("missing", models.JSONField(default=list)),
+                ("override_reason", models.TextField(blank=True)),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="phase_changes",
+                        to="workspace.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['project', 'at', 'id'],
+                "ordering": ["project", "at", "id"],
             },
         ),
         migrations.AddField(
-            model_name='meeting',
-            name='project',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='meetings', to='workspace.project'),
+            model_name="meeting",
+            name="project",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="meetings", to="workspace.project"
+            ),
         ),
         migrations.CreateModel(
-            name='FollowUp',
+            name="FollowUp",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField()),
-                ('due_on', models.DateField()),
-                ('status', models.CharField(choices=[('open', 'open'), ('done', 'done'), ('dropped', 'dropped')], default='open', max_length=10)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('reminded_on', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='follow_ups', to=settings.AUTH_USER_MODEL)),
-                ('meeting', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='follow_ups', to='workspace.meeting')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='follow_ups', to='workspace.project')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("text", models.TextField()),
+                ("due_on", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "open"), ("done", "done"), ("dropped", "dropped")],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("reminded_on", models.DateField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="follow_ups",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "meeting",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="follow_ups", to="workspace.meeting"
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="follow_ups", to="workspace.project"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['project', 'due_on', 'id'],
+                "ordering": ["project", "due_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CriterionRating',
+            name="CriterionRating",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('criterion', models.SlugField(max_length=40)),
-                ('score', models.PositiveSmallIntegerField()),
-                ('evidence', models.TextField()),
-                ('rated_on', models.DateField(default=django.utils.timezone.localdate)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('rater', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ratings', to='workspace.project')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("criterion", models.SlugField(max_length=40)),
+                ("score", models.PositiveSmallIntegerField()),
+                ("evidence", models.TextField()),
+                ("rated_on", models.DateField(default=django.utils.timezone.localdate)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "rater",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="ratings", to="workspace.project"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['project', 'criterion', 'created_at', 'id'],
+                "ordering": ["project", "criterion", "created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Comment',
+            name="Comment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('target', models.CharField(choices=[('charter', 'charter'), ('meeting', 'meeting'), ('finding', 'finding')], max_length=16)),
-                ('target_id', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('body', models.TextField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='comments', to='workspace.project')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "target",
+                    models.CharField(
+                        choices=[("charter", "charter"), ("meeting", "meeting"), ("finding", "finding")], max_length=16
+                    ),
+                ),
+                ("target_id", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("body", models.TextField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="comments", to="workspace.project"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['project', 'created_at', 'id'],
+                "ordering": ["project", "created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CharterVersion',
+            name="CharterVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('fields', models.JSONField(default=dict)),
-                ('note', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='charter_versions', to='workspace.project')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField()),
+                ("fields", models.JSONField(default=dict)),
+                ("note", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="charter_versions",
+                        to="workspace.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['project', 'number'],
+                "ordering": ["project", "number"],
             },
         ),
         migrations.CreateModel(
-            name='ProjectMember',
+            name="ProjectMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('programme_admin', 'programme admin'), ('coach', 'coach'), ('programme_analyst', 'programme analyst'), ('senior_leader', 'senior leader'), ('data_analyst', 'data analyst'), ('subject_matter_expert', 'subject-matter expert'), ('viewer', 'viewer')], max_length=32)),
-                ('added_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='workspace.project')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='project_memberships', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("programme_admin", "programme admin"),
+                            ("coach", "coach"),
+                            ("programme_analyst", "programme analyst"),
+                            ("senior_leader", "senior leader"),
+                            ("data_analyst", "data analyst"),
+                            ("subject_matter_expert", "subject-matter expert"),
+                            ("viewer", "viewer"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("added_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="members", to="workspace.project"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="project_memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SignOff',
+            name="SignOff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('team', 'team'), ('champion', 'champion'), ('leadership', 'leadership')], max_length=16)),
-                ('name', models.CharField(max_length=200)),
-                ('role', models.CharField(max_length=200)),
-                ('signed_on', models.DateField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sign_offs', to='workspace.charterversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("team", "team"), ("champion", "champion"), ("leadership", "leadership")],
+                        max_length=16,
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("role", models.CharField(max_length=200)),
+                ("signed_on", models.DateField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sign_offs",
+                        to="workspace.charterversion",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CohortPhase',
+            name="CohortPhase",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(max_length=40)),
-                ('name', models.CharField(max_length=100)),
-                ('position', models.PositiveSmallIntegerField()),
-                ('starts_on', models.DateField()),
-                ('ends_on', models.DateField()),
-                ('cadence', models.CharField(choices=[('as_needed', 'kickoff + as needed'), ('weekly', 'weekly'), ('monthly', 'monthly'), ('none', 'no meetings')], max_length=16)),
-                ('produces', models.TextField(blank=True)),
-                ('cohort', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='phases', to='workspace.cohort')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.SlugField(max_length=40)),
+                ("name", models.CharField(max_length=100)),
+                ("position", models.PositiveSmallIntegerField()),
+                ("starts_on", models.DateField()),
+                ("ends_on", models.DateField()),
+                (
+                    "cadence",
+                    models.CharField(
+                        choices=[
+                            ("as_needed", "kickoff + as needed"),
+                            ("weekly", "weekly"),
+                            ("monthly", "monthly"),
+                            ("none", "no meetings"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("produces", models.TextField(blank=True)),
+                (
+                    "cohort",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="phases", to="workspace.cohort"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['cohort', 'position'],
-                'constraints': [models.UniqueConstraint(fields=('cohort', 'key'), name='cohort_phase_key_unique'), models.CheckConstraint(condition=models.Q(('ends_on__gte', models.F('starts_on'))), name='phase_dates_order')],
+                "ordering": ["cohort", "position"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("cohort", "key"), name="cohort_phase_key_unique"),
+                    models.CheckConstraint(
+                        condition=models.Q(("ends_on__gte", models.F("starts_on"))), name="phase_dates_order"
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='meeting',
-            constraint=models.CheckConstraint(condition=models.Q(('usefulness__isnull', True), models.Q(('usefulness__gte', 1), ('usefulness__lte', 5)), _connector='OR'), name='meeting_usefulness_1_to_5'),
+            model_name="meeting",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("usefulness__isnull", True),
+                    models.Q(("usefulness__gte", 1), ("usefulness__lte", 5)),
+                    _connector="OR",
+                ),
+                name="meeting_usefulness_1_to_5",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='criterionrating',
-            constraint=models.CheckConstraint(condition=models.Q(('score__lte', 2)), name='criterion_score_0_to_2'),
+            model_name="criterionrating",
+            constraint=models.CheckConstraint(condition=models.Q(("score__lte", 2)), name="criterion_score_0_to_2"),
         ),
         migrations.AddConstraint(
-            model_name='charterversion',
-            constraint=models.UniqueConstraint(fields=('project', 'number'), name='charter_version_unique'),
+            model_name="charterversion",
+            constraint=models.UniqueConstraint(fields=("project", "number"), name="charter_version_unique"),
         ),
         migrations.AddConstraint(
-            model_name='projectmember',
-            constraint=models.UniqueConstraint(fields=('project', 'user', 'role'), name='project_member_unique'),
+            model_name="projectmember",
+            constraint=models.UniqueConstraint(fields=("project", "user", "role"), name="project_member_unique"),
         ),
     ]
