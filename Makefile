@@ -43,6 +43,7 @@ test: setup
 	@$(TIMED) "store, web and browser tests on PostgreSQL" env DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -m store
 	@$(TIMED) "demo check: every demo persona over HTTP" $(BIN)/ridp demo --check --rows 20000
 	@$(TIMED) "benchmark smoke (10,000 rows)" $(BIN)/python benchmarks/ingest.py --rows 10000 --repeat 1
+	@$(TIMED) "benchmark smoke: web (3 cities, 5 sessions)" $(BIN)/python benchmarks/web.py --smoke
 
 test-fast: setup
 	@$(BIN)/pytest -q -m "not spark and not slow and not browser"
@@ -53,6 +54,8 @@ audit: setup
 
 bench: setup
 	@$(TIMED) "benchmark: ingest" $(BIN)/python benchmarks/ingest.py
+	@$(TIMED) "benchmark: web on SQLite" $(BIN)/python benchmarks/web.py
+	@$(TIMED) "benchmark: web on PostgreSQL" $(BIN)/python benchmarks/web.py --database postgresql
 
 stress: setup
 	@$(TIMED) "stress: kill -9 during ingest, 100 runs" env KILL_RUNS=100 $(BIN)/pytest -q -m kill tests/workspace/test_kill_ingest.py

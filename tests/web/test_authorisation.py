@@ -225,3 +225,24 @@ def test_django_admin_is_for_the_programme_admin_only(world):
             if not ok:
                 wrong.append(f"GET {url} as {persona}: {response.status_code}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_roles_are_read_once_per_request_and_a_change_in_it_counts_at_once(world):
+    """Inside one request a person's roles are read once, whatever the number of checks; a membership
+    removed during the request is seen by the very next check (and by every later request)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ridp.workspace.access import actions_in, allowed, one_reading
+    from ridp.workspace.models import Membership
+
+    leader, city = world.users["leader"], world.springfield
+    with one_reading(), CaptureQueriesContext(connection) as queries:
+        for _ in range(5):
+            assert "team.manage" in actions_in(leader, city)
+    assert len(queries) == 2  # is the person a programme admin? their roles in the city?
+    with one_reading():
+        assert allowed(leader, city, "team.manage")
+        Membership.objects.filter(user=leader, city=city).delete()
+        assert not allowed(leader, city, "team.manage")
+    assert not allowed(leader, city, "city.read")  # outside a request: read on every call

@@ -106,6 +106,28 @@ def test_idle_session_ends(world, settings):
     assert client.get("/c/springfield/").status_code == 302
 
 
+def test_activity_keeps_a_session_alive_with_at_most_one_write_a_minute(world, settings):
+    from django.contrib.sessions.models import Session
+
+    from ridp.web.middleware import SEEN_AT, SEEN_AT_STEP
+
+    client = sign_in(Client(), world.users["analyst"])
+    key = client.session.session_key
+
+    def seen() -> float:
+        return float(Session.objects.get(session_key=key).get_decoded()[SEEN_AT])
+
+    first = seen()
+    assert client.get("/c/springfield/").status_code == 200
+    assert seen() == first  # a request within the step writes nothing
+    session = client.session
+    session[SEEN_AT] = time.time() - settings.SESSION_COOKIE_AGE + 30  # idle for almost the whole limit
+    session.save()
+    assert client.get("/c/springfield/").status_code == 200  # still within it: activity renews the stamp
+    assert time.time() - seen() < SEEN_AT_STEP
+    assert client.get("/c/springfield/").status_code == 200
+
+
 def test_session_ends_at_its_absolute_limit_however_active(world, settings):
     from ridp.web.middleware import LOGIN_AT
 

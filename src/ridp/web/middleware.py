@@ -24,6 +24,8 @@ log = logging.getLogger("ridp.web")
 
 LOGIN_AT = "ridp_login_at"
 SEEN_AT = "ridp_seen_at"
+#: Seconds between two writes of the last-seen stamp: the idle limit holds to within this.
+SEEN_AT_STEP = 60
 EPOCH = "ridp_epoch"
 VERIFIED = "ridp_two_factor"
 
@@ -59,6 +61,17 @@ def _end_session(request: HttpRequest, why: str) -> HttpResponse:
     return HttpResponseRedirect(f"{target}?next={request.path}")
 
 
+def roles_read_once(get_response: Handler) -> Handler:
+    """Each person's roles are read once per request, however many checks the request makes."""
+    from ridp.workspace.access import one_reading
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        with one_reading():
+            return get_response(request)
+
+    return middleware
+
+
 def session_limits(get_response: Handler) -> Handler:
     """End a session that idled too long, outlived its absolute limit, or predates 'log out everywhere'."""
 
@@ -75,7 +88,8 @@ def session_limits(get_response: Handler) -> Handler:
                 return _end_session(request, _("You were logged out after a period without activity."))
             if session.get(EPOCH) != user.session_epoch:
                 return _end_session(request, _("You were logged out on every device. Please log in again."))
-            session[SEEN_AT] = now
+            if now - seen_at >= SEEN_AT_STEP:
+                session[SEEN_AT] = now  # the session is written at most once a minute, not on every request
         return get_response(request)
 
     return middleware

@@ -14,6 +14,9 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Final, Literal
 
 from ridp.errors import NotFoundError, PermissionDeniedError
@@ -94,7 +97,9 @@ ROLE_ACTIONS: Final[dict[str, frozenset[Action]]] = {
             "cohort.view",
         }
     ),
-    Role.PROGRAMME_ANALYST: frozenset({"city.read", "rows.read", "project.edit", "scoping.rate", "comment", "cohort.view"}),
+    Role.PROGRAMME_ANALYST: frozenset(
+        {"city.read", "rows.read", "project.edit", "scoping.rate", "comment", "cohort.view"}
+    ),
     Role.SENIOR_LEADER: frozenset(
         {
             "city.read",
@@ -128,16 +133,57 @@ ROLE_ACTIONS: Final[dict[str, frozenset[Action]]] = {
 }
 
 
+#: Within one web request, a person's roles are read once (see :func:`one_reading`); elsewhere on every call.
+_READ: ContextVar[dict[tuple[object, ...], object] | None] = ContextVar("ridp_roles_read", default=None)
+
+
+@contextmanager
+def one_reading() -> Iterator[None]:
+    """Read each person's roles at most once inside this block (one web request), not on every check.
+
+    A change to any membership inside the block forgets what was read (see ``forget``), so a request
+    that removes a role sees the removal at once; the next request reads afresh anyway.
+    """
+    token = _READ.set({})
+    try:
+        yield
+    finally:
+        _READ.reset(token)
+
+
+def forget() -> None:
+    """Forget the roles read in this request (a membership changed)."""
+    read = _READ.get()
+    if read is not None:
+        read.clear()
+
+
 def is_programme_admin(user: User) -> bool:
     """Programme admins hold every action in every city."""
-    return bool(user.is_active) and user.memberships.filter(role=Role.PROGRAMME_ADMIN).exists()
+    if not user.is_active:
+        return False
+    read = _READ.get()
+    key = ("admin", user.pk)
+    if read is not None and key in read:
+        return bool(read[key])
+    found = user.memberships.filter(role=Role.PROGRAMME_ADMIN).exists()
+    if read is not None:
+        read[key] = found
+    return found
 
 
 def city_roles(user: User, city: City) -> set[str]:
-    """The roles ``user`` holds in ``city`` now (read from the store on every call)."""
+    """The roles ``user`` holds in ``city`` now (read from the store on every call, once per web request)."""
     if not user.is_active:
         return set()
-    return set(Membership.objects.filter(user=user, city=city).values_list("role", flat=True))
+    read = _READ.get()
+    key = ("roles", user.pk, city.pk)
+    if read is not None and key in read:
+        return set(read[key])  # type: ignore[call-overload]
+    roles = set(Membership.objects.filter(user=user, city=city).values_list("role", flat=True))
+    if read is not None:
+        read[key] = frozenset(roles)
+    return roles
 
 
 def actions_in(user: User, city: City) -> frozenset[Action]:
