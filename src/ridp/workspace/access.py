@@ -178,8 +178,9 @@ def city_roles(user: User, city: City) -> set[str]:
         return set()
     read = _READ.get()
     key = ("roles", user.pk, city.pk)
-    if read is not None and key in read:
-        return set(read[key])  # type: ignore[call-overload]
+    cached = read.get(key) if read is not None else None
+    if isinstance(cached, frozenset):
+        return set(cached)
     roles = set(Membership.objects.filter(user=user, city=city).values_list("role", flat=True))
     if read is not None:
         read[key] = frozenset(roles)
