@@ -117,3 +117,46 @@ def test_codes_and_seeding_are_refused_outside_a_demo_workspace(db, home):
         seed(rows=400)
     assert User.objects.get(pk=real.pk).password == real.password  # untouched
     assert not TotpDevice.objects.filter(user=real).exists()
+
+
+@pytest.mark.slow  # the same seeding as above
+def test_the_demo_has_a_living_programme_a_project_in_every_phase_with_history(seeded):
+    from django.utils import timezone as django_timezone
+
+    from ridp.workspace import charter, gates, meetings, project_team
+    from ridp.workspace.models import CohortPhase, Meeting, PhaseChange, Project
+
+    today = django_timezone.localdate()
+    projects = {p.title: p for p in Project.objects.select_related("city")}
+    assert {p.phase for p in projects.values()} == {"scoping", "analysis", "testing", "closeout"}
+    testing = CohortPhase.objects.get(cohort__name="2026", key="testing")
+    assert testing.starts_on <= today <= testing.ends_on  # the calendar is alive today
+
+    potholes = projects["Faster pothole repair"]
+    assert potholes.phase == "testing" and potholes.decision == "accept"
+    assert charter.signature_status(potholes).signed and project_team.team_problems(potholes) == []
+    assert potholes.ratings.count() == 5 and potholes.comments.exists()
+    held = potholes.meetings.filter(status=Meeting.Status.HELD)
+    assert held.filter(kind="weekly_analysis").count() >= 10 and held.filter(kind="monthly_action").exists()
+    assert held.first().attendees.count() == 4
+    assert len(meetings.overdue_follow_ups(potholes, today)) == 1
+    assert potholes.follow_ups.filter(status="done").count() >= 10
+    assert potholes.meetings.filter(status=Meeting.Status.PLANNED, starts_at__gt=django_timezone.now()).exists()
+    moves = PhaseChange.objects.filter(project=potholes).order_by("at")
+    assert [(m.from_phase, m.to_phase) for m in moves] == [("scoping", "analysis"), ("analysis", "testing")]
+    assert all(m.override_reason and m.missing for m in moves)  # the coach overrode what cannot be checked yet
+
+    bulky = projects["Bulky-item pickup waits"]
+    assert bulky.decision == "off_ramp" and bulky.other_help and bulky.phase == "scoping"
+
+    lead = projects["Lead service line outreach"]
+    status = meetings.cadence_status(lead, today)
+    assert lead.phase == "analysis" and status.missed >= 3 and len(meetings.overdue_follow_ups(lead, today)) == 2
+
+    shelter = projects["Shelter bed availability"]
+    signature = charter.signature_status(shelter)
+    assert not signature.signed and signature.invalidated  # signed, then edited
+    assert "no subject-matter expert on the team" in project_team.team_problems(shelter)
+    assert not gates.gate_of(shelter).passed
+
+    assert projects["Snow-plough routing"].phase == "closeout"

@@ -8,6 +8,10 @@ Two child processes run with the same Python and environment:
 * the task worker, ``django db_worker``, which runs uploads' ingests and other
   background jobs from the database queue.
 
+Once the app answers, and every hour after, ``ridp serve`` queues the reminders
+task (e-mails of follow-ups coming due and meetings coming up; each is sent at
+most once a day, so a restart sends nothing twice).
+
 Ctrl-C or SIGTERM stops both (gracefully, then by force after a grace period);
 if either dies, the other is stopped and ``ridp serve`` exits with code 1. On
 Linux the children also get SIGTERM if ``ridp serve`` itself is killed, so no
@@ -39,6 +43,8 @@ GRACE_SECONDS = 25
 #: Seconds the web app has to answer its first request.
 START_SECONDS = 90
 WORKER_INTERVAL = "0.5"
+#: Seconds between two runs of the reminders task.
+REMINDER_SECONDS = 3600
 
 # Runs first in each child on Linux: ask the kernel for SIGTERM when ``ridp serve`` dies,
 # then become the real command (same pid). Set up here, not in ``preexec_fn``, which is
@@ -173,6 +179,7 @@ def _supervise(host: str, port: int, *, workers: int, threads: int) -> int:
         children.append(_spawn("task worker", _worker_args(), env, home()))
         announced = False
         started = time.monotonic()
+        reminders_due = 0.0
         while not received:
             dead = next((c for c in children if c.process.poll() is not None), None)
             if dead is not None:
@@ -191,6 +198,9 @@ def _supervise(host: str, port: int, *, workers: int, threads: int) -> int:
                     f"(web server pid {web}, task worker pid {worker}); press Ctrl-C to stop",
                     highlight=False,
                 )
+            if announced and time.monotonic() >= reminders_due:
+                reminders_due = time.monotonic() + REMINDER_SECONDS
+                _queue_reminders()
             if not announced and time.monotonic() - started > START_SECONDS:
                 err_console.print(
                     f"[bold red]error:[/] the web app did not answer on {host}:{port} "
@@ -208,6 +218,16 @@ def _supervise(host: str, port: int, *, workers: int, threads: int) -> int:
         _stop(children, received)  # nothing left running, whatever happened
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _queue_reminders() -> None:
+    """Queue the reminders task for the worker; a failure to queue is said, and serving goes on."""
+    from ridp.web.tasks import send_due_reminders
+
+    try:
+        send_due_reminders.enqueue()
+    except Exception as exc:  # the store is busy or down: the next hour tries again
+        err_console.print(f"warning: could not queue the reminders: {exc}", highlight=False)
 
 
 def _stop(children: list[Child], received: list[int]) -> None:

@@ -11,3 +11,14 @@ def ingest_upload(upload_id: int) -> str:
     from ridp.workspace import uploads
 
     return str(uploads.run(upload_id).status)
+
+
+@task()
+def send_due_reminders() -> str:
+    """E-mail reminders of follow-ups coming due and meetings coming up (each at most once a day).
+
+    ``ridp serve`` enqueues it when it starts and every hour after; ``ridp meeting remind`` runs the same now.
+    """
+    from ridp.workspace.meetings import send_reminders
+
+    return str(send_reminders())

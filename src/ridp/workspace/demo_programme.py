@@ -13,7 +13,9 @@ click through:
 * a team per city (senior leader, data analyst, subject-matter expert, viewer),
   coaches (one covers two cities), a programme analyst and a programme admin;
 * agreements in every state: draft, legal review, signed, active, expired and
-  terminated.
+  terminated;
+* projects in every phase, with charters, criteria ratings, teams, meeting
+  histories and follow-ups (:mod:`ridp.workspace.demo_projects`).
 
 Every persona logs in with one shared demo password (random, returned by
 :func:`seed`); everyone who needs two factors has an authenticator already
@@ -295,11 +297,24 @@ def seed(
         _inventory(users)
         say("agreements: draft, legal review, signed, active, expired, terminated")
         _agreements(users, work)
+    say("projects in every phase, with their charters, teams, meetings and follow-ups")
+    _projects(users)
     with transaction.atomic():
         Programme.objects.filter(pk=City.objects.get(slug="demo").programme_id).update(name=DEMO_PROGRAMME)
         audit.record("demo.seeded", actor=admin, cities=len(CITIES), people=len(PERSONAS))
     _write_marker(secret)
     return Seeded(secret, logins(), [c.slug for c in CITIES], created=True)
+
+
+def _projects(users: dict[str, User]) -> None:
+    """The demo projects, all or none (a seeding that stopped before them makes them next time)."""
+    from ridp.workspace.demo_projects import seed_projects
+    from ridp.workspace.models import Project
+
+    if Project.objects.filter(city__slug__in=[c.slug for c in CITIES]).exists():
+        return
+    with transaction.atomic():
+        seed_projects(users)
 
 
 def _new_password() -> str:

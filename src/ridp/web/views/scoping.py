@@ -189,6 +189,9 @@ def _charter_page(
             "sign_form": form or SignOffForm(),
         }
     )
+    from ridp.web.views.meetings import comments_context
+
+    context |= comments_context(user, project, "charter", None)
     return render(request, "ridp/scoping/charter.html", context, status=status)
 
 
