@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -112,6 +113,22 @@ def wait_gone(*pids: int, timeout: float = 30) -> bool:
     return False
 
 
+def reminders_ran(home: Path, seconds: float = 60) -> bool:
+    """Whether the task worker ran the reminders task that `ridp serve` queues once the app answers."""
+    import sqlite3
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.closing(sqlite3.connect(home / "workspace.sqlite3")) as con:
+            rows = con.execute(
+                "SELECT status FROM django_tasks_database_dbtaskresult WHERE task_path LIKE '%send_due_reminders'"
+            ).fetchall()
+        if ("SUCCESSFUL",) in rows:
+            return True
+        time.sleep(0.5)
+    return False
+
+
 @pytest.mark.slow  # the web server's first request waits for its worker to boot: about 12 s in all
 def test_serve_answers_with_security_headers_runs_the_worker_and_stops_both_on_sigterm(env):
     served = Served(env, free_port())
@@ -123,6 +140,7 @@ def test_serve_answers_with_security_headers_runs_the_worker_and_stops_both_on_s
             assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert alive(worker) and "db_worker" in command_line(worker)
         assert alive(web) and "gunicorn" in command_line(web) and "gthread" in command_line(web)
+        assert reminders_ran(Path(env["RIDP_HOME"])), "the reminders task was not queued and run"
         served.process.send_signal(signal.SIGTERM)
         assert served.process.wait(timeout=60) == 0, served.output()
         assert wait_gone(web, worker)
