@@ -86,12 +86,41 @@ WEB: dict[str, dict[str, object]] = {
     "project_intake": {"GET": TEAM, "POST": TEAM},
     # @@projects-web
     # scoping and the charter
+    "project_scoping": {"GET": EVERYONE},
+    "scoping_rate": {"POST": RATERS},
+    "scoping_value": {"POST": RATERS},
+    "scoping_decide": {"POST": COACH},
+    "charter": {"GET": EVERYONE},
+    "charter_edit": {"GET": TEAM, "POST": TEAM},
+    "charter_history": {"GET": EVERYONE},
+    "charter_version": {"GET": EVERYONE},
+    "charter_sign": {"POST": LEADER},
     # @@scoping-web
     # the project's team, meetings, follow-ups, comments, calendar feed
+    "project_team": {"GET": EVERYONE},
+    "project_team_add": {"POST": LEADER},
+    "project_team_remove": {"POST": LEADER},
+    "meetings": {"GET": EVERYONE},
+    "meetings_plan": {"POST": TEAM},
+    "meeting_new": {"GET": TEAM, "POST": TEAM},
+    "meeting": {"GET": EVERYONE},
+    "meeting_record": {"GET": TEAM, "POST": TEAM},
+    "meeting_bless": {"POST": COACH},
+    "follow_up_add": {"POST": TEAM},
+    "follow_up_status": {"POST": TEAM},
+    "comment_add": {"POST": TEAM},
+    "project_calendar": {"GET": EVERYONE},
     # @@meetings-web
     # phase gates
+    "gates": {"GET": EVERYONE},
+    "gate_advance": {"POST": ADVANCE},
+    "gate_override": {"POST": COACH},
     # @@gates-web
     # cohorts: the coach's cohort view and the calendar
+    "cohort_view": {"GET": PROGRAMME},
+    "cohort_calendar": {"GET": EVERYONE},
+    "cohort_phase_edit": {"GET": ADMIN, "POST": ADMIN},
+    "cohort_new": {"GET": ADMIN, "POST": ADMIN},
     # @@cohorts-web
 }
 #: Routes whose success ends the session (so they answer with the login page).
@@ -140,9 +169,44 @@ API: dict[str, object] = {
     "get_project": EVERYONE,
     "update_intake": TEAM,
     # @@projects-api
+    "get_scoping": EVERYONE,
+    "rate_criterion": RATERS,
+    "set_value_complexity": RATERS,
+    "decide_project": COACH,
+    "get_charter": EVERYONE,
+    "update_charter": TEAM,
+    "list_charter_versions": EVERYONE,
+    "get_charter_version": EVERYONE,
+    "diff_charter": EVERYONE,
+    "sign_charter": LEADER,
     # @@scoping-api
+    "list_project_members": EVERYONE,
+    "add_project_member": LEADER,
+    "remove_project_member": LEADER,
+    "get_team_status": EVERYONE,
+    "list_meetings": EVERYONE,
+    "plan_meetings": TEAM,
+    "create_meeting": TEAM,
+    "get_meeting": EVERYONE,
+    "record_meeting": TEAM,
+    "bless_meeting": COACH,
+    "list_follow_ups": EVERYONE,
+    "create_follow_up": TEAM,
+    "update_follow_up": TEAM,
+    "list_comments": EVERYONE,
+    "create_comment": TEAM,
+    "get_project_calendar": EVERYONE,
     # @@meetings-api
+    "get_gate": EVERYONE,
+    "advance_phase": ADVANCE,
+    "override_gate": COACH,
+    "list_phase_changes": EVERYONE,
     # @@gates-api
+    "get_cohort_view": PROGRAMME,
+    "list_cohorts": EVERYONE,
+    "get_cohort": EVERYONE,
+    "update_cohort_phase": ADMIN,
+    "create_cohort": ADMIN,
     # @@cohorts-api
 }
 API_DENY_AS_404 = {"list_audit_entries"}

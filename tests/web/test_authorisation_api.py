@@ -58,10 +58,24 @@ def _bodies(world: Any) -> dict[str, dict[str, Any]]:
         "terminate_agreement": {"json": {"reason": "the matrix ends it"}},
         "create_invitation": {"json": {"email": "someone@springfield.gov", "role": "viewer"}},
         "create_token": {"json": {"name": "matrix token", "days": 30}},
-        "create_project": {
-            "json": {"title": "Matrix", "problem": "p", "why_it_matters": "w", "service_change": "s"}
-        },
+        "create_project": {"json": {"title": "Matrix", "problem": "p", "why_it_matters": "w", "service_change": "s"}},
         "update_intake": {"json": {"title": "Matrix renamed"}},
+        "rate_criterion": {"json": {"criterion": "appetite", "score": 1, "evidence": "matrix evidence"}},
+        "set_value_complexity": {"json": {"value": "high", "complexity": "low"}},
+        "decide_project": {"json": {"decision": "accept", "reason": "matrix"}},
+        "update_charter": {"json": {"fields": {"goals": "matrix goals"}, "note": "matrix"}},
+        "sign_charter": {"json": {"kind": "team", "name": "Pat", "role": "analyst", "signed_on": today.isoformat()}},
+        "add_project_member": {"json": {"username": "expert", "role": "subject_matter_expert"}},
+        "create_meeting": {"json": {"kind": "as_needed", "starts_at": f"{today + timedelta(days=3)}T10:00:00"}},
+        "record_meeting": {"json": {"status": "held", "decisions": "Go on", "usefulness": 4}},
+        "create_follow_up": {
+            "json": {"text": "Send it", "owner": "analyst", "due_on": (today + timedelta(days=7)).isoformat()}
+        },
+        "update_follow_up": {"json": {"status": "done"}},
+        "create_comment": {"json": {"target": "charter", "body": "Matrix comment"}},
+        "override_gate": {"json": {"reason": "The matrix overrides this gate to test who may."}},
+        "update_cohort_phase": {"json": {"cadence": "as_needed"}},
+        "create_cohort": {"json": {"name": "Matrix cohort", "year": 2031}},
         # @@bodies
     }
 

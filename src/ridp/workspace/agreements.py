@@ -44,6 +44,7 @@ __all__ = [
     "Signatory",
     "activate",
     "add_agreement",
+    "covering",
     "enforce",
     "get_agreement",
     "list_agreements",
@@ -267,7 +268,7 @@ def signed_document(actor: User, city: str, agreement_id: int) -> tuple[Path, st
     return stored, agreement.document_name or f"agreement-{agreement.pk}.pdf"
 
 
-def _covering(dataset: Dataset) -> list[Agreement]:
+def covering(dataset: Dataset) -> list[Agreement]:
     today = _today()
     return [
         a
@@ -283,7 +284,7 @@ def require_use(actor: User, dataset: Dataset, use: str) -> list[Agreement]:
     An agreement past its expiry grants nothing even before :func:`enforce` marks it
     expired (that runs at start-up, with the retention it triggers).
     """
-    covering = _covering(dataset)
+    covering = covering(dataset)
     if dataset.needs_agreement and not covering:
         ended = Agreement.objects.filter(coverage__dataset=dataset).order_by("-id").first()
         if ended is None:
@@ -307,7 +308,7 @@ def visible_personal_columns(actor: User, dataset: Dataset) -> set[str] | None:
     """
     roles = set(Membership.objects.filter(user=actor, city=dataset.city).values_list("role", flat=True))
     visible: set[str] = set()
-    for agreement in _covering(dataset):
+    for agreement in covering(dataset):
         named = bool(roles & set(agreement.personal_roles)) or agreement.personal_people.filter(pk=actor.pk).exists()
         if not named:
             continue
@@ -334,7 +335,7 @@ def enforce(today: date | None = None) -> list[str]:
             continue
         for coverage in agreement.coverage.select_related("dataset"):
             dataset = coverage.dataset
-            if not dataset.needs_agreement or _covering(dataset):
+            if not dataset.needs_agreement or covering(dataset):
                 continue  # still lawfully held under another agreement, or no agreement needed
             for version in dataset.versions.filter(tombstone__isnull=True):
                 path = home() / version.file

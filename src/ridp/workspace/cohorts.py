@@ -39,10 +39,17 @@ __all__ = [
     "edit_phase",
     "gate_conditions",
     "get_cohort",
+    "list_cohorts",
     "next_phase",
     "phase_of",
     "phases",
+    "require_programme_admin",
 ]
+
+
+#: The longest names the store keeps (Cohort.name, CohortPhase.name).
+MAX_NAME = 200
+MAX_PHASE_NAME = 100
 
 
 @dataclass(frozen=True)
@@ -106,10 +113,11 @@ def gate_conditions(phase: str) -> tuple[str, ...]:
 
 def create_cohort(actor: User, name: str, *, year: int) -> Cohort:
     """A new cohort with the default calendar in ``year`` (programme admins only)."""
-    if not is_programme_admin(actor):
-        raise PermissionDeniedError("only a programme admin can add a cohort")
+    require_programme_admin(actor, "cohort.add")
     if not name.strip():
         raise FieldError("name", "a cohort needs a name")
+    if "\x00" in name or len(name.strip()) > MAX_NAME:
+        raise FieldError("name", f"a cohort's name is 1 to {MAX_NAME} characters, without NUL")
     if not 2000 <= year <= 2100:
         raise FieldError("year", f"{year} is not a year between 2000 and 2100")
     programme = Programme.objects.order_by("id").first()
@@ -189,6 +197,22 @@ def get_cohort(actor: User, cohort_id: int) -> Cohort:
     return cohort
 
 
+def require_programme_admin(actor: User, action: str, *, obj: object = None) -> None:
+    """Raise (and audit the denial) unless ``actor`` is a programme admin: cohorts and calendars are theirs."""
+    if is_programme_admin(actor):
+        return
+    audit.record("permission.denied", actor=actor, obj=obj, action_tried=action)
+    raise PermissionDeniedError("only a programme admin adds cohorts and edits their calendars")
+
+
+def list_cohorts(actor: User) -> list[Cohort]:
+    """The cohorts the actor may see (as :func:`get_cohort`), newest year first."""
+    found = (
+        Cohort.objects.all() if is_programme_admin(actor) else Cohort.objects.filter(cities__memberships__user=actor)
+    )
+    return list(found.distinct().order_by("-year", "name", "id"))
+
+
 def edit_phase(
     actor: User,
     cohort_id: int,
@@ -204,9 +228,7 @@ def edit_phase(
     Phases may not overlap their neighbours: each starts after the previous one ends.
     """
     cohort = get_cohort(actor, cohort_id)
-    if not is_programme_admin(actor):
-        audit.record("permission.denied", actor=actor, obj=cohort, action_tried="cohort.edit")
-        raise PermissionDeniedError("only a programme admin edits a cohort's calendar")
+    require_programme_admin(actor, "cohort.edit", obj=cohort)
     ordered = phases(cohort)
     index = next((i for i, p in enumerate(ordered) if p.key == key), None)
     if index is None:
@@ -221,6 +243,8 @@ def edit_phase(
     if name is not None:
         if not name.strip():
             raise FieldError("name", "a phase needs a name")
+        if "\x00" in name or len(name.strip()) > MAX_PHASE_NAME:
+            raise FieldError("name", f"a phase's name is 1 to {MAX_PHASE_NAME} characters, without NUL")
         phase.name = name.strip()
     if cadence is not None:
         if cadence not in Cadence.values:
