@@ -241,7 +241,14 @@ def _add_projects(world: World) -> None:
 
     from ridp.workspace import cohorts
     from ridp.workspace.models import (
-        CharterVersion, Cohort, Comment, FollowUp, Meeting, Project, ProjectMember, SignOff,
+        CharterVersion,
+        Cohort,
+        Comment,
+        FollowUp,
+        Meeting,
+        Project,
+        ProjectMember,
+        SignOff,
     )  # fmt: skip
 
     now = django_timezone.now()

@@ -57,7 +57,19 @@ def run(fn: Callable[[], T]) -> T:
 
 def _register() -> None:
     from ridp.cli import (
-        agreement, charter, city, cohort, data, demo, gate, meeting, project, projectteam, scoping, serve, workspace,
+        agreement,
+        charter,
+        city,
+        cohort,
+        data,
+        demo,
+        gate,
+        meeting,
+        project,
+        projectteam,
+        scoping,
+        serve,
+        workspace,
     )  # fmt: skip
 
     workspace.register(app)

@@ -284,8 +284,8 @@ def require_use(actor: User, dataset: Dataset, use: str) -> list[Agreement]:
     An agreement past its expiry grants nothing even before :func:`enforce` marks it
     expired (that runs at start-up, with the retention it triggers).
     """
-    covering = covering(dataset)
-    if dataset.needs_agreement and not covering:
+    active = covering(dataset)
+    if dataset.needs_agreement and not active:
         ended = Agreement.objects.filter(coverage__dataset=dataset).order_by("-id").first()
         if ended is None:
             why = f"{dataset.name} needs a data-sharing agreement and none covers it"
@@ -298,7 +298,7 @@ def require_use(actor: User, dataset: Dataset, use: str) -> list[Agreement]:
             why = f"{dataset.name}: agreement {ended.pk} ({ended.title!r}) is {ended.get_status_display()}, not active"
         audit.record("agreement.use_refused", actor=actor, city=dataset.city, obj=dataset, use=use)
         raise AgreementRequiredError(why, hint="a senior leader activates an agreement that covers it")
-    return covering
+    return active
 
 
 def visible_personal_columns(actor: User, dataset: Dataset) -> set[str] | None:
