@@ -57,3 +57,46 @@ def test_leader_completes_intake_drafts_and_signs_a_charter_then_an_analysts_edi
     invalidated = analyst.page.locator("table", has_text="invalidated")
     assert invalidated.locator("tbody tr").count() == 3
     assert "Department" in invalidated.inner_text()
+
+
+def test_coach_finds_an_at_risk_project_on_the_cohort_view_and_overrides_its_blocked_gate(web):
+    coach = web()
+    log_in(coach, "coach")
+    coach.page.get_by_role("navigation", name="Main").get_by_role("link", name="Cohort view").click()
+    coach.page.get_by_role("heading", name="Cohort view").wait_for()
+    coach.axe()
+    coach.page.get_by_label("At risk only").check()
+    coach.page.get_by_role("button", name="Show").click()
+    coach.page.wait_for_load_state("load")
+    coach.axe()
+    row = coach.page.locator("tbody tr", has_text="Faster pothole repair")
+    assert "behind" in row.inner_text()  # still scoping while the calendar has moved on
+    assert "CANARY" not in coach.page.content()  # another city's project never shows
+    row.get_by_role("link", name=re.compile("blocked")).click()
+    coach.page.get_by_role("heading", name=re.compile("gate", re.I)).first.wait_for()
+    coach.axe()
+    coach.page.get_by_label("Why move on although the gate is blocked?").fill(
+        "The team reviewed the data by hand with the department; readiness checks come later."
+    )
+    coach.page.once("dialog", lambda dialog: dialog.accept())
+    coach.page.get_by_role("button", name="Override and move on").click()
+    coach.page.wait_for_load_state("load")
+    coach.axe()
+    coach.page.get_by_text(re.compile("overrid", re.I)).first.wait_for()
+    coach.page.get_by_role("link", name="Overview").click()
+    coach.page.wait_for_load_state("load")
+    coach.axe()
+    assert "phase: Analysis" in coach.page.inner_text("main")
+
+
+def test_programme_pages_fit_a_tablet(web):
+    page = web(width=768, height=1024)
+    log_in(page, "coach")
+    page.goto("/c/springfield/projects/")
+    page.page.get_by_role("link", name="Faster pothole repair").first.click()
+    project = page.page.url.removeprefix(page.base)
+    for path in ("/cohort/", project, project + "scoping/", project + "charter/", project + "team/",
+                 project + "meetings/", project + "gate/"):  # fmt: skip
+        page.goto(path)
+        overflow = page.page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{path} scrolls sideways on a tablet ({overflow}px)"
