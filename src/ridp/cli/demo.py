@@ -37,9 +37,18 @@ CHECK_PAGES: tuple[tuple[str, str], ...] = (
     ("data", "/c/{city}/data/"),
     ("agreements", "/c/{city}/agreements/"),
     ("team", "/c/{city}/team/"),
+    ("projects", "/c/{city}/projects/"),
+    ("project", "/c/{city}/projects/{project}/"),
+    ("charter", "/c/{city}/projects/{project}/charter/"),
+    ("meetings", "/c/{city}/projects/{project}/meetings/"),
+    ("gate", "/c/{city}/projects/{project}/gate/"),
+    ("cohort", "/cohort/"),
     ("account", "/account/"),
     ("api/me", "/api/me"),
+    ("api/projects", "/api/cities/{city}/projects"),
 )
+#: Pages only the programme's people have (coaches, programme analysts, the programme admin).
+PROGRAMME_PAGES = frozenset({"cohort"})
 
 
 @app.callback(invoke_without_command=True)
@@ -276,9 +285,12 @@ def _visit(port: int, persona: Persona, password: str) -> PersonaResult:
     """Log in as ``persona`` and fetch every page of :data:`CHECK_PAGES` in their (first) city."""
     from django.db import connections
 
+    from ridp.workspace.models import PROGRAMME_ROLES, Project
+
     city = persona.cities[0] if persona.cities else "demo"
     browser = Browser(port)
     try:
+        first = Project.objects.filter(city__slug=city).order_by("id").values_list("pk", flat=True).first()
         login = _log_in(browser, persona.username, password)
     except (OSError, http.client.HTTPException) as exc:
         login = Hit(0, 0.0, False, f"no answer: {exc}")
@@ -287,8 +299,10 @@ def _visit(port: int, persona: Persona, password: str) -> PersonaResult:
     result = PersonaResult(persona.username, persona.role.label, city, login)
     if result.login.ok:
         for label, path in CHECK_PAGES:
+            if label in PROGRAMME_PAGES and persona.role not in PROGRAMME_ROLES:
+                continue
             try:
-                answer = browser.get(path.format(city=city))
+                answer = browser.get(path.format(city=city, project=first))
             except (OSError, http.client.HTTPException) as exc:
                 result.pages[label] = Hit(0, 0.0, False, f"no answer: {exc}")
                 continue
@@ -417,7 +431,12 @@ def _print_results(results: list[PersonaResult]) -> None:
         )
     console.print(table)
     missing = sorted(
-        {path.format(city="<city>") for r in results for label, path in CHECK_PAGES if _status(r, label) == 404}
+        {
+            path.format(city="<city>", project="<project>")
+            for r in results
+            for label, path in CHECK_PAGES
+            if _status(r, label) == 404
+        }
     )
     if missing:
         console.print("not found (404; pages perhaps not built yet): " + ", ".join(missing), highlight=False)
