@@ -312,7 +312,7 @@ def _seed_one(spec: DemoProject, users: dict[str, User], calendar: _Calendar) ->
     for index in range(1, target_index + 1):
         phase = calendar.phases[_PHASE_ORDER[index]]
         previous = calendar.phases[_PHASE_ORDER[index - 1]]
-        _meetings_of(spec, users, pid, previous, until=phase.starts_on)
+        _meetings_of(spec, users, pid, previous, until=phase.starts_on, current=False)
         change = _move_on(users, spec, pid)
         entered = min(phase.starts_on, today - timedelta(days=5))  # a project can be ahead of the calendar
         PhaseChange.objects.filter(pk=change.pk).update(at=_aware(_at(entered, 9), project))
@@ -322,7 +322,7 @@ def _seed_one(spec: DemoProject, users: dict[str, User], calendar: _Calendar) ->
             project_id=pid, status=Meeting.Status.PLANNED, starts_at__gte=django_timezone.now()
         ).delete()
     current = calendar.phases[spec.phase]
-    _meetings_of(spec, users, pid, current, until=min(today, current.ends_on))
+    _meetings_of(spec, users, pid, current, until=min(today, current.ends_on), current=True)
     planned = meetings.plan_phase(Project.objects.get(pk=pid), by=leader)  # the meetings still to come
     if not planned and current.cadence != "none" and spec.decision != "off_ramp":
         meetings.schedule(
@@ -349,8 +349,13 @@ def _move_on(users: dict[str, User], spec: DemoProject, pid: int) -> PhaseChange
     return gates.override(coach, spec.city, pid, reason)
 
 
-def _meetings_of(spec: DemoProject, users: dict[str, User], pid: int, phase: CohortPhase, *, until: date) -> None:
-    """The phase's regular meetings from its start until ``until``: held, with what was presented and decided."""
+def _meetings_of(
+    spec: DemoProject, users: dict[str, User], pid: int, phase: CohortPhase, *, until: date, current: bool
+) -> None:
+    """The phase's regular meetings from its start until ``until``: held, with what was presented and decided.
+
+    In the phase the project is in now, the last meeting leaves ``spec.overdue`` follow-ups open.
+    """
     if phase.cadence == "weekly":
         step, kind = timedelta(days=7), Meeting.Kind.WEEKLY_ANALYSIS
     elif phase.cadence == "monthly":
@@ -361,7 +366,7 @@ def _meetings_of(spec: DemoProject, users: dict[str, User], pid: int, phase: Coh
     day = phase.starts_on + timedelta(days=3)
     number = 0
     today = django_timezone.localdate()
-    open_left = spec.overdue
+    open_left = spec.overdue if current else 0
     while day < until and day < today:
         number += 1
         meeting = meetings.schedule(
@@ -374,7 +379,7 @@ def _meetings_of(spec: DemoProject, users: dict[str, User], pid: int, phase: Coh
         )
         if number in spec.missed_weeks:
             pass  # never recorded: the cohort view counts it as missed
-        elif number == 4:
+        elif number == 4 and kind == Meeting.Kind.WEEKLY_ANALYSIS:
             meetings.record(leader, spec.city, pid, meeting.pk, status=Meeting.Status.CANCELLED)
         else:
             _held(
