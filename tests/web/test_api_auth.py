@@ -18,6 +18,16 @@ OPERATIONS = {
     "list_members", "remove_member", "list_invitations", "create_invitation", "revoke_invitation",
     "list_tokens", "create_token", "revoke_token",
     "list_audit_entries",
+    # the programme (issue 5)
+    "list_projects", "create_project", "get_project", "update_intake",
+    "get_scoping", "rate_criterion", "set_value_complexity", "decide_project",
+    "get_charter", "update_charter", "list_charter_versions", "get_charter_version", "diff_charter", "sign_charter",
+    "list_project_members", "add_project_member", "remove_project_member", "get_team_status",
+    "list_meetings", "plan_meetings", "create_meeting", "get_meeting", "record_meeting", "bless_meeting",
+    "list_follow_ups", "create_follow_up", "update_follow_up", "list_comments", "create_comment",
+    "get_project_calendar",
+    "get_gate", "advance_phase", "override_gate", "list_phase_changes",
+    "get_cohort_view", "list_cohorts", "get_cohort", "update_cohort_phase", "create_cohort",
 }  # fmt: skip
 
 

@@ -37,7 +37,7 @@ def test_the_page_shows_the_current_version_its_sign_offs_and_the_comments_marke
     analyst = as_persona("analyst").get(_url(world)).content.decode()
     assert "Edit the charter" in analyst and "Record the sign-off" not in analyst
     source = (Path(__file__).resolve().parents[2] / "src/ridp/web/templates/ridp/scoping/charter.html").read_text()
-    assert "{# @@comments #}" in source
+    assert '{% include "ridp/projects/_comments.html" %}' in source
 
 
 def test_the_first_version_starts_from_the_intake(world, as_persona):
