@@ -7,6 +7,7 @@ result. Library errors become one red line and exit code 1, here and only here.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import TypeVar
 
 import typer
@@ -44,6 +45,21 @@ def ready() -> None:
     from ridp.workspace.store import ensure_ready
 
     ensure_ready()
+
+
+def day(value: str, field: str) -> date:
+    """A ``YYYY-MM-DD`` option as a date; anything else is a FieldError naming the option."""
+    from ridp.errors import FieldError
+
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise FieldError(field, f"{value!r} is not a date like 2026-04-01") from None
+
+
+def optional_day(value: str | None, field: str) -> date | None:
+    """:func:`day` for an option that may be left out (None)."""
+    return None if value is None else day(value, field)
 
 
 def run(fn: Callable[[], T]) -> T:

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from ridp.cli import console, ready, run
+from ridp.cli import console, day, ready, run
 
 app = typer.Typer(help="Data-sharing agreements that gate the use of a city's data.", no_args_is_help=True)
-
-
-def _day(value: str, field: str) -> date:
-    from ridp.errors import FieldError
-
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise FieldError(field, f"{value!r} is not a date like 2026-04-01") from None
 
 
 @app.command("add")
@@ -49,7 +39,7 @@ def add(
             covered[name] = [c.strip() for c in cols.split(",") if c.strip()]
         a = add_agreement(
             acting_user(), city, title=title, parties=parties, purpose=purpose, datasets=covered,
-            starts_on=_day(starts, "starts"), expires_on=_day(expires, "expires"), permitted_uses=permitted_uses,
+            starts_on=day(starts, "starts"), expires_on=day(expires, "expires"), permitted_uses=permitted_uses,
             retention_days=retention_days, personal_roles=list(personal_role), personal_people=list(personal_person),
         )  # fmt: skip
         console.print(f"agreement {a.pk} drafted: {a.title}")
@@ -100,7 +90,7 @@ def sign(
             parts = [p.strip() for p in item.split("|")]
             if len(parts) != 3:
                 raise FieldError("signatory", f"{item!r} is not 'Name|Role|YYYY-MM-DD'")
-            people.append(Signatory(parts[0], parts[1], _day(parts[2], "signatory")))
+            people.append(Signatory(parts[0], parts[1], day(parts[2], "signatory")))
         a = sign_agreement(acting_user(), city, agreement, signatories=people, document=document)
         console.print(f"agreement {a.pk} is {a.get_status_display()} ({len(people)} signatories)")
 

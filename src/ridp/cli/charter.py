@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 import typer
 from rich.table import Table
 
-from ridp.cli import console, ready, run
+from ridp.cli import console, optional_day, ready, run
 
 app = typer.Typer(help="A project's charter: versions, what changed, and sign-offs.", no_args_is_help=True)
-
-
-def _day(value: str | None, field: str) -> date:
-    from django.utils import timezone as django_timezone
-
-    from ridp.errors import FieldError
-
-    if value is None:
-        return django_timezone.localdate()
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise FieldError(field, f"{value!r} is not a date like 2026-04-01") from None
 
 
 def _pairs(items: list[str]) -> dict[str, str]:
@@ -164,10 +149,13 @@ def sign(
 
     def go() -> None:
         ready()
+        from django.utils import timezone as django_timezone
+
         from ridp.workspace import charter
         from ridp.workspace.people import acting_user
 
-        s = charter.sign(acting_user(), city, project, kind, name, role, _day(on, "signed_on"))
+        signed_on = optional_day(on, "signed_on") or django_timezone.localdate()
+        s = charter.sign(acting_user(), city, project, kind, name, role, signed_on)
         console.print(f"project {project}: {s.kind} signed version {s.version.number} on {s.signed_on}")
 
     run(go)

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ridp.cli import console, ready, run
+from ridp.cli import console, optional_day, ready, run
 
 app = typer.Typer(help="Cohorts: their calendars and the coach's cohort view.", no_args_is_help=True)
-
-
-def _day(name: str, value: str | None) -> date | None:
-    from ridp.errors import FieldError
-
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise FieldError(name, f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
 @app.command("list")
@@ -102,7 +89,7 @@ def edit_phase(
         from ridp.workspace.people import acting_user
 
         changed = cohorts.edit_phase(
-            acting_user(), cohort, phase, name=name, starts_on=_day("starts", starts), ends_on=_day("ends", ends),
+            acting_user(), cohort, phase, name=name, starts_on=optional_day(starts, "starts"), ends_on=optional_day(ends, "ends"),
             cadence=cadence,
         )  # fmt: skip
         console.print(

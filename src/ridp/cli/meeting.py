@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.table import Table
 
-from ridp.cli import console, ready, run
+from ridp.cli import console, day, ready, run
 
 app = typer.Typer(help="A project's meetings, follow-ups, comments, calendar feed and reminders.", no_args_is_help=True)
-
-
-def _date(value: str, field: str) -> date:
-    from ridp.errors import FieldError
-
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise FieldError(field, f"{value!r} is not a date such as 2026-05-20") from None
 
 
 @app.command("list")
@@ -163,7 +154,7 @@ def follow_up(
         from ridp.workspace.meetings import add_follow_up
         from ridp.workspace.people import acting_user
 
-        item = add_follow_up(acting_user(), city, project, meeting, text, owner, _date(due, "due_on"))
+        item = add_follow_up(acting_user(), city, project, meeting, text, owner, day(due, "due_on"))
         console.print(f"follow-up {item.pk} added, due {item.due_on}", highlight=False)
 
     run(go)
@@ -197,7 +188,7 @@ def remind(today: str = typer.Option(None, help="Act as if today were this date 
         ready()
         from ridp.workspace.meetings import send_reminders
 
-        counts = send_reminders(_date(today, "today") if today else None)
+        counts = send_reminders(day(today, "today") if today else None)
         console.print(
             f"{counts.mails} e-mails sent ({counts.follow_ups} follow-ups, {counts.meetings} meetings); "
             f"{counts.failed} failed",

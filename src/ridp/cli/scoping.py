@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 import typer
 from rich.table import Table
 
-from ridp.cli import console, ready, run
+from ridp.cli import console, optional_day, ready, run
 
 app = typer.Typer(
     help="Scoping a project: the five criteria, value and complexity, and the decision.", no_args_is_help=True
 )
 
 _SCORES = {0: "0 not met", 1: "1 partly", 2: "2 met"}
-
-
-def _day(value: str | None, field: str) -> date | None:
-    from ridp.errors import FieldError
-
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise FieldError(field, f"{value!r} is not a date like 2026-04-01") from None
 
 
 @app.command("show")
@@ -78,7 +65,7 @@ def rate(
         from ridp.workspace import scoping
         from ridp.workspace.people import acting_user
 
-        r = scoping.rate(acting_user(), city, project, criterion, score, evidence, _day(on, "rated_on"))
+        r = scoping.rate(acting_user(), city, project, criterion, score, evidence, optional_day(on, "rated_on"))
         console.print(f"project {project}: {r.criterion} rated {r.score} on {r.rated_on} by {r.rater.username}")
 
     run(go)
