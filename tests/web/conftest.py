@@ -258,7 +258,14 @@ def _add_projects(world: World) -> None:
     ):
         mark = f"{CANARY} " if key == "b" else ""
         cohort = Cohort.objects.create(programme=city.programme, name=f"Cohort {now.year} {key}", year=now.year)
-        cohorts.phases(cohort)
+        # The calendar moves with today, so "where the calendar is now" never depends on the day the tests run:
+        # scoping and analysis are over, testing & action is under way, close-out is to come.
+        today = now.date()
+        for phase, (start, end) in zip(
+            cohorts.phases(cohort), ((-230, -181), (-180, -91), (-90, 30), (31, 61)), strict=True
+        ):
+            phase.starts_on, phase.ends_on = today + timedelta(days=start), today + timedelta(days=end)
+            phase.save(update_fields=["starts_on", "ends_on"])
         city.cohort = cohort
         city.save(update_fields=["cohort"])
         project = Project.objects.create(

@@ -46,7 +46,8 @@ def test_cohorts_their_calendars_and_edits(world, as_persona):
     url = f"/api/cohorts/{world.cohorts['a'].pk}/phases/testing"
     changed = _send(admin, "PATCH", url, {"cadence": "weekly", "name": "Testing"})
     assert changed.status_code == 200 and changed.json()["cadence"] == "weekly"
-    overlap = _send(admin, "PATCH", url, {"ends_on": f"{world.cohorts['a'].year}-12-01"})
+    closeout = world.cohorts["a"].phases.get(key="closeout")
+    overlap = _send(admin, "PATCH", url, {"ends_on": closeout.starts_on.isoformat()})  # runs into close-out
     assert overlap.status_code == 422 and overlap.json()["detail"][0]["field"] == "ends_on"
     assert _send(admin, "PATCH", url, {"cadence": "daily"}).status_code == 422
     assert _send(as_persona("coach"), "PATCH", url, {"cadence": "monthly"}).status_code == 403

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from tests.web.conftest import CANARY, csrf_post
 
 
@@ -49,12 +51,12 @@ def test_the_calendar_is_for_the_cohorts_cities_and_the_admin_edits_it(world, as
     assert url in admin.get(f"/cohorts/{cohort.pk}/").content.decode()
     form = admin.get(url).content.decode()
     assert 'value="Analysis"' in form and 'type="date"' in form
-    year = cohort.year
-    overlap = csrf_post(admin, url, {"name": "Analysis", "starts_on": f"{year}-05-10", "ends_on": f"{year}-08-14",
-                                     "cadence": "weekly"})  # fmt: skip
+    scoping, analysis = cohort.phases.get(key="scoping"), cohort.phases.get(key="analysis")
+    overlap = csrf_post(admin, url, {"name": "Analysis", "starts_on": scoping.ends_on.isoformat(),
+                                     "ends_on": analysis.ends_on.isoformat(), "cadence": "weekly"})  # fmt: skip
     assert overlap.status_code == 400 and 'id="id_starts_on_error"' in overlap.content.decode()
-    saved = csrf_post(admin, url, {"name": "Analysis sprint", "starts_on": f"{year}-05-20",
-                                   "ends_on": f"{year}-08-10", "cadence": "monthly"})  # fmt: skip
+    saved = csrf_post(admin, url, {"name": "Analysis sprint", "starts_on": (analysis.starts_on + timedelta(days=5)).isoformat(),
+                                   "ends_on": (analysis.ends_on - timedelta(days=4)).isoformat(), "cadence": "monthly"})  # fmt: skip
     assert saved.status_code == 302 and saved["Location"] == f"/cohorts/{cohort.pk}/"
     assert "Analysis sprint" in admin.get(saved["Location"]).content.decode()
     assert as_persona("coach").get(url).status_code == 403
