@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -25,7 +26,15 @@ from ridp import errors
 from ridp.ingest.convert import ColumnSpec, ConvertResult
 from ridp.ingest.sniff import ColumnGuess, Sniffed
 
-__all__ = ["parse_file"]
+__all__ = ["last_peak_bytes", "parse_file"]
+
+#: The peak resident memory of the last parse child this thread reaped (its own figure, from ``wait4``).
+_LAST = threading.local()
+
+
+def last_peak_bytes() -> int | None:
+    """The peak RSS, in bytes, of the last child :func:`parse_file` ran and reaped in this thread (None before)."""
+    return getattr(_LAST, "peak", None)
 
 
 def parse_file(
@@ -92,7 +101,7 @@ def parse_file(
                     return None
             else:
                 outcome = message
-        code = proc.wait()
+        code = _reap(proc)
         errfile.seek(0)
         stderr = errfile.read()
     if outcome is not None and "result" in outcome:
@@ -105,6 +114,17 @@ def parse_file(
     if any(sign in stderr for sign in ("MemoryError", "bad_alloc", "failed to map segment", "Cannot allocate memory")):
         raise errors.ResourceLimitError(f"{Path(source).name}: parsing ran out of memory")
     raise errors.FileFormatError(f"the parser failed: {last}", path=source)
+
+
+def _reap(proc: subprocess.Popen[str]) -> int:
+    """Wait for the child and keep its own peak RSS (``wait4``; other children of this process do not count)."""
+    if not hasattr(os, "wait4"):
+        return proc.wait()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, kilobytes on Linux
+    _LAST.peak = usage.ru_maxrss * scale
+    return proc.returncode
 
 
 def _decode_result(payload: dict[str, Any]) -> tuple[Sniffed, ConvertResult]:
