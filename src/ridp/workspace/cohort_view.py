@@ -258,12 +258,7 @@ def _meeting_facts(
             (p.cadence for p in calendars.get(project.cohort_id, []) if p.key == project.phase), Cadence.NONE
         )
         m = per_meetings.get(project.pk, {})
-        late = False
-        if cadence in meetings.GRACE_DAYS:
-            since = project.phase_since
-            if m.get("last_held") is not None:
-                since = max(since, m["last_held"].date())
-            late = (day - since).days > meetings.GRACE_DAYS[cadence]
+        late = meetings.is_late(cadence, project.phase_since, m.get("last_held"), day)
         facts[project.pk] = MeetingFacts(
             cadence=cadence, next_planned=m.get("next_planned"), missed=m.get("missed") or 0, late=late,
             overdue=overdue.get(project.pk, 0),

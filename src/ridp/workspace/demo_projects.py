@@ -212,12 +212,7 @@ PROJECTS: Final[tuple[DemoProject, ...]] = (
 _PHASE_ORDER: Final = ("scoping", "analysis", "testing", "closeout")
 
 
-@dataclass(frozen=True)
-class _Calendar:
-    phases: dict[str, CohortPhase]
-
-
-def _living_calendar(city: City, admin: User) -> _Calendar:
+def _living_calendar(city: City) -> dict[str, CohortPhase]:
     """The cohort's calendar, moved as a whole if needed so that today falls in testing & action."""
     cohort = cohorts.cohort_for_city(city)
     by_key = {p.key: p for p in cohorts.phases(cohort)}
@@ -230,7 +225,7 @@ def _living_calendar(city: City, admin: User) -> _Calendar:
                 starts_on=F("starts_on") + shift, ends_on=F("ends_on") + shift
             )
         by_key = {p.key: p for p in cohorts.phases(cohort)}
-    return _Calendar(by_key)
+    return by_key
 
 
 def _at(day: date, hour: int = 10) -> datetime:
@@ -239,18 +234,15 @@ def _at(day: date, hour: int = 10) -> datetime:
 
 def seed_projects(users: dict[str, User]) -> list[Project]:
     """Every demo project, in the phase it stands in today, with its history."""
-    admin = users["pat"]
-    made = []
-    for spec in PROJECTS:
-        city = City.objects.get(slug=spec.city)
-        calendar = _living_calendar(city, admin)
-        made.append(_seed_one(spec, users, calendar))
-    return made
+    calendars: dict[str, dict[str, CohortPhase]] = {}
+    for slug in dict.fromkeys(spec.city for spec in PROJECTS):
+        calendars[slug] = _living_calendar(City.objects.get(slug=slug))
+    return [_seed_one(spec, users, calendars[spec.city]) for spec in PROJECTS]
 
 
-def _seed_one(spec: DemoProject, users: dict[str, User], calendar: _Calendar) -> Project:
+def _seed_one(spec: DemoProject, users: dict[str, User], calendar: dict[str, CohortPhase]) -> Project:
     leader, analyst, coach = users[spec.team.leader], users[spec.team.analyst], users[spec.team.coach]
-    scoping_phase = calendar.phases["scoping"]
+    scoping_phase = calendar["scoping"]
     start = scoping_phase.starts_on + timedelta(days=1)
     today = django_timezone.localdate()
     project = start_project(
@@ -310,8 +302,8 @@ def _seed_one(spec: DemoProject, users: dict[str, User], calendar: _Calendar) ->
     # the phases after scoping, each entered on its calendar date
     target_index = _PHASE_ORDER.index(spec.phase)
     for index in range(1, target_index + 1):
-        phase = calendar.phases[_PHASE_ORDER[index]]
-        previous = calendar.phases[_PHASE_ORDER[index - 1]]
+        phase = calendar[_PHASE_ORDER[index]]
+        previous = calendar[_PHASE_ORDER[index - 1]]
         _meetings_of(spec, users, pid, previous, until=phase.starts_on, current=False)
         change = _move_on(users, spec, pid)
         entered = min(phase.starts_on, today - timedelta(days=5))  # a project can be ahead of the calendar
@@ -321,7 +313,7 @@ def _seed_one(spec: DemoProject, users: dict[str, User], calendar: _Calendar) ->
         Meeting.objects.filter(
             project_id=pid, status=Meeting.Status.PLANNED, starts_at__gte=django_timezone.now()
         ).delete()
-    current = calendar.phases[spec.phase]
+    current = calendar[spec.phase]
     _meetings_of(spec, users, pid, current, until=min(today, current.ends_on), current=True)
     planned = meetings.plan_phase(Project.objects.get(pk=pid), by=leader)  # the meetings still to come
     if not planned and current.cadence != "none" and spec.decision != "off_ramp":

@@ -72,6 +72,7 @@ __all__ = [
     "get_follow_up",
     "get_meeting",
     "ics_feed",
+    "is_late",
     "list_follow_ups",
     "list_meetings",
     "open_follow_ups",
@@ -228,6 +229,15 @@ class CadenceStatus:
         return self.missed == 0 and not self.late
 
 
+def is_late(cadence: str, phase_since: date, last_held_at: datetime | None, today: date) -> bool:
+    """Weekly and monthly phases: whether the last held meeting (or, with none, entering the phase) is older
+    than the cadence plus its grace (:data:`GRACE_DAYS`). The one rule, for one project or a cohort's many."""
+    if cadence not in GRACE_DAYS:
+        return False
+    since = phase_since if last_held_at is None else max(phase_since, last_held_at.date())
+    return (today - since).days > GRACE_DAYS[cadence]
+
+
 def cadence_status(project: Project, today: date | None = None) -> CadenceStatus:
     """The cadence of the project's current phase, kept or missed (four queries)."""
     now = django_timezone.now()
@@ -243,12 +253,7 @@ def cadence_status(project: Project, today: date | None = None) -> CadenceStatus
         meetings.filter(status=Meeting.Status.PLANNED, starts_at__gte=now).order_by("starts_at", "id").first()
     )
     missed = meetings.filter(status=Meeting.Status.PLANNED, starts_at__lt=now).count()
-    late = False
-    if cadence in GRACE_DAYS:
-        since = project.phase_since
-        if last_held is not None:
-            since = max(since, last_held.starts_at.date())
-        late = (today - since).days > GRACE_DAYS[cadence]
+    late = is_late(cadence, project.phase_since, last_held.starts_at if last_held else None, today)
     return CadenceStatus(cadence=cadence, last_held=last_held, next_planned=next_planned, missed=missed, late=late)
 
 

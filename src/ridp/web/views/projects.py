@@ -124,12 +124,7 @@ def overview_panels(user: User, project: Project) -> list[tuple[str, dict[str, A
     """Each section's summary on the overview: (template, context) pairs from the sections' own ``panel``."""
     from ridp.web.views import gates, meetings, scoping
 
-    panels = []
-    for module in (scoping, meetings, gates):
-        panel = getattr(module, "panel", None)
-        if panel is not None:
-            panels.extend(panel(user, project))
-    return panels
+    return [*scoping.panel(user, project), *meetings.panel(user, project), *gates.panel(user, project)]
 
 
 @login_required
