@@ -12,7 +12,7 @@ RIDP_DEMO := env RIDP_HOME=$(DEMO_HOME) $(BIN)/ridp
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
 
-.PHONY: setup demo test test-fast bench stress lint format clean audit
+.PHONY: setup demo test test-fast bench bench-setup stress lint format clean audit
 
 $(BIN)/.installed: pyproject.toml
 	@$(TIMED) "system packages" scripts/system-deps
@@ -32,6 +32,7 @@ demo: setup
 	@$(TIMED) "ingest population" $(RIDP_DEMO) data add $(DEMO_DIR)/population.csv --city demo --name population
 	@$(TIMED) "catalog" $(RIDP_DEMO) data list --city demo
 	@$(TIMED) "programme (3 cities, teams, agreements, demo logins)" $(RIDP_DEMO) demo programme --city-dir $(DEMO_DIR)
+	@$(TIMED) "data readiness of the requests (report: $(DEMO_DIR)/readiness.html)" $(RIDP_DEMO) readiness service_requests --city demo --html $(DEMO_DIR)/readiness.html
 	@# Serves until Ctrl-C; DEMO_PORT=8001 make demo picks another port.
 	@$(RIDP_DEMO) serve --host 127.0.0.1 --port $(or $(DEMO_PORT),8000)
 
@@ -44,6 +45,7 @@ test: setup
 	@$(TIMED) "demo check: every demo persona over HTTP" $(BIN)/ridp demo --check --rows 20000
 	@$(TIMED) "benchmark smoke (10,000 rows)" $(BIN)/python benchmarks/ingest.py --rows 10000 --repeat 1
 	@$(TIMED) "benchmark smoke: web (3 cities, 5 sessions)" $(BIN)/python benchmarks/web.py --smoke
+	@$(TIMED) "benchmark smoke: readiness (10,000 rows)" $(BIN)/python benchmarks/readiness.py --smoke
 
 test-fast: setup
 	@$(BIN)/pytest -q -m "not spark and not slow and not browser"
@@ -52,8 +54,19 @@ test-fast: setup
 audit: setup
 	@$(TIMED) "pip-audit" $(BIN)/pip-audit --progress-spinner off --skip-editable --strict
 
-bench: setup
+# The heavy references of the readiness benchmark (Great Expectations, ydata-profiling, polars) conflict with
+# ridp's pins, so they live in a virtual environment of their own, never in ridp's dependencies.
+.venv-bench/.installed: benchmarks/requirements-bench.txt
+	@$(TIMED) "benchmark references: virtual environment (.venv-bench)" bash -c '[ -x .venv-bench/bin/python ] || $(PYTHON) -m venv .venv-bench'
+	@$(TIMED) "benchmark references: GE, ydata-profiling, polars" .venv-bench/bin/pip install --quiet --disable-pip-version-check -r benchmarks/requirements-bench.txt
+	@touch $@
+
+bench-setup: .venv-bench/.installed
+
+bench: setup bench-setup
 	@$(TIMED) "benchmark: ingest" $(BIN)/python benchmarks/ingest.py
+	@$(TIMED) "benchmark: readiness, heavy references (1,000,000 rows)" $(BIN)/python benchmarks/readiness.py --rows 1000000
+	@$(TIMED) "benchmark: readiness (10,000,000 rows)" $(BIN)/python benchmarks/readiness.py
 	@$(TIMED) "benchmark: web on SQLite" $(BIN)/python benchmarks/web.py
 	@$(TIMED) "benchmark: web on PostgreSQL" $(BIN)/python benchmarks/web.py --database postgresql
 

@@ -23,6 +23,7 @@ the edges.
     │   ├── SettingError                   an environment setting with a bad value
     │   ├── EngineURLError                 an engine URL ridp cannot connect to
     │   └── FieldError                     a field of a request or command is wrong
+    │       └── SpecError                  a field of a YAML spec (metric, check) is wrong; names its line
     ├── NotFoundError (LookupError)        a city, dataset or version that does not exist
     ├── PermissionDeniedError              the acting person may not do this
     │   └── AgreementRequiredError         no active data-sharing agreement covers this use
@@ -53,6 +54,7 @@ __all__ = [
     "ResourceLimitError",
     "RidpError",
     "SettingError",
+    "SpecError",
     "TooManyColumnsError",
     "WorkspaceError",
 ]
@@ -166,6 +168,53 @@ class FieldError(InputError):
         self.field = field
         self.reason = message  # without the field's name, for a message shown beside the field
         super().__init__(f"{field}: {message}", hint=hint)
+
+
+class SpecError(FieldError):
+    """A field of a spec written in YAML (a metric, a check) is wrong; says which line, which field and why.
+
+    ``field`` is the field's dotted path in the spec (``baseline.start``), or ``yaml`` when the text is not
+    YAML at all; ``line`` is the 1-based line of the YAML text, when known.
+
+    Examples
+    --------
+    >>> str(SpecError("baseline.start", "is not a date like 2024-01-01", line=5, path="potholes.yaml"))
+    'potholes.yaml, line 5, field "baseline.start": is not a date like 2024-01-01'
+    >>> SpecError("formula", "unknown field 'dayz'").at(line=3).reason
+    "line 3: unknown field 'dayz'"
+    """
+
+    def __init__(
+        self,
+        field: str,
+        message: str,
+        *,
+        line: int | None = None,
+        path: Path | str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(field, message, hint=hint)
+        self.line = line
+        self.path = Path(path) if path is not None else None
+        self.problem = message  # without where, for :meth:`at`
+        where = [self.path.name] if self.path is not None else []
+        if line is not None:
+            where.append(f"line {line}")
+        where.append(f'field "{field}"')
+        self.message = f"{', '.join(where)}: {message}"
+        # Beside a form's field the field's name is already shown; the line is not.
+        self.reason = f"line {line}: {message}" if line is not None else message
+        self.args = (self.message,)
+
+    def at(self, *, line: int | None = None, path: Path | str | None = None) -> SpecError:
+        """The same error, placed at ``line`` of the file ``path`` (what is known already is kept)."""
+        return SpecError(
+            self.field,
+            self.problem,
+            line=self.line if self.line is not None else line,
+            path=self.path if self.path is not None else path,
+            hint=self.hint,
+        )
 
 
 class NotFoundError(RidpError, LookupError):

@@ -193,3 +193,41 @@ def test_mean_of_bare_float_literals(table, frame):
     actual = known.aggregate(s=(known.priority == 1).ifelse(1.0, 0.0).mean()).to_pandas()["s"][0]
     expected = (frame[frame.area.notna()].priority == 1).mean()
     assert float(actual) == pytest.approx(expected, rel=1e-12)
+
+
+def test_readiness(table, frame, engine):
+    """The whole readiness assessment: the same figures on every engine, equal to pandas."""
+    from datetime import date
+
+    from ridp.readiness import CanonicalMapping, assess
+
+    mapping = CanonicalMapping(
+        {"id": "request_id", "type": "type", "opened": "opened", "closed": "closed", "latitude": "latitude",
+         "longitude": "longitude"},
+        areas=("area",),
+    )  # fmt: skip
+    r = assess(table, mapping=mapping, boundary=(-71.2, 42.2, -70.9, 42.45), today=date(2025, 1, 31))
+    assert r.engine == {"pyspark": "pyspark"}.get(engine, engine)
+    assert r.rows == len(frame) and r.table.exact_duplicate_rows == frame.duplicated().sum() == 0
+    for name in frame.columns:
+        col = r.column(name)
+        assert col.nulls == frame[name].isna().sum(), name
+        if col.distinct_exact:
+            assert col.distinct == frame[name].nunique(), name
+        else:  # estimated for columns of many values
+            assert col.distinct == pytest.approx(frame[name].nunique(), rel=0.05), name
+    assert r.column("request_id").distinct_exact and r.column("type").distinct_exact
+    assert r.column("area").blanks == 0  # ingest stored the empty areas as nulls
+    assert r.table.first == frame.opened.min().to_pydatetime() and r.table.last == frame.opened.max().to_pydatetime()
+    months = frame.opened.dt.strftime("%Y-%m").value_counts().sort_index()
+    assert dict(r.table.months) == months.to_dict() and r.table.empty_months == ()
+    assert r.check("closed not before opened").failing == (frame.closed < frame.opened).sum() == 0
+    assert r.check("unique: request_id").failing == 0
+    xy = r.table.coordinates
+    assert (
+        xy is not None
+        and xy.inside == len(frame)
+        and r.column("latitude").quantiles[1][1] == pytest.approx(frame.latitude.median())
+    )
+    assert r.column("type").top[0] == (frame.type.value_counts().index[0], int(frame.type.value_counts().iloc[0]))
+    assert r.verdict.level in ("sufficient", "proceed with caution")

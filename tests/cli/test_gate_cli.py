@@ -17,7 +17,7 @@ def test_gate_show_advance_override(ridp):  # noqa: F811
     shown = ridp("gate", "show", "1", "--city", "springfield", user="vera").stdout
     assert "gate Scoping → Analysis: blocked" in shown
     assert "[not met] Charter signed" in shown and "- there is no charter yet" in shown
-    assert "[not available] Data readiness verdict" in shown
+    assert "[not met] Data readiness verdict" in shown and "add the project's metric specs" in shown
     blocked = ridp("gate", "advance", "1", "--city", "springfield", user="sam", ok=False)
     assert blocked.returncode == 1 and "gate: the gate out of Scoping is blocked" in blocked.stderr
     denied = ridp("gate", "override", "1", "--city", "springfield", "--reason", REASON, user="sam", ok=False)

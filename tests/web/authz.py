@@ -122,6 +122,16 @@ WEB: dict[str, dict[str, object]] = {
     "cohort_phase_edit": {"GET": ADMIN, "POST": ADMIN},
     "cohort_new": {"GET": ADMIN, "POST": ADMIN},
     # @@cohorts-web
+    # --- metric specs (issue 6) ---
+    "metrics": {"GET": EVERYONE},
+    "metric_add": {"POST": TEAM},
+    "metric_success": {"POST": TEAM},
+    # --- readiness (issue 6) ---
+    "readiness": {"GET": EVERYONE},
+    "readiness_run": {"POST": ROWS},
+    "readiness_progress": {"GET": EVERYONE},
+    "readiness_report": {"GET": EVERYONE},
+    "readiness_checks": {"POST": DATA},
 }
 #: Routes whose success ends the session (so they answer with the login page).
 ENDS_SESSION = {"logout", "logout_everywhere"}
@@ -208,5 +218,16 @@ API: dict[str, object] = {
     "update_cohort_phase": ADMIN,
     "create_cohort": ADMIN,
     # @@cohorts-api
+    # --- metric specs (issue 6) ---
+    "list_metrics": EVERYONE,
+    "save_metrics": TEAM,
+    "get_metric": EVERYONE,
+    "set_success_metric": TEAM,
+    # --- readiness (issue 6) ---
+    "run_readiness": ROWS,
+    "get_readiness": EVERYONE,
+    "get_readiness_run": EVERYONE,
+    "get_readiness_checks": EVERYONE,
+    "set_readiness_checks": DATA,
 }
 API_DENY_AS_404 = {"list_audit_entries"}

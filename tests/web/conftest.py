@@ -106,6 +106,8 @@ class World:
     meetings: dict[str, Any] = field(default_factory=dict)  # a held meeting
     follow_ups: dict[str, Any] = field(default_factory=dict)  # an open follow-up from it
     comments: dict[str, Any] = field(default_factory=dict)  # a comment on the charter
+    # --- readiness (issue 6) ---
+    readiness_runs: dict[str, Any] = field(default_factory=dict)  # a finished readiness run of the dataset
 
 
 @pytest.fixture(autouse=True)
@@ -229,6 +231,7 @@ def _build_world(tmp: Path) -> World:
         _, raw = tokens.create(users[name], f"{name} script")
         world.tokens[name] = raw
     _add_projects(world)
+    _add_readiness(world)  # --- readiness (issue 6) ---
     Membership.objects.all()  # memberships are read fresh per request
     return world
 
@@ -336,3 +339,41 @@ def csrf_post(client: Client, url: str, data: dict[str, Any] | None = None, **ex
     client.get("/login/")  # its form sets the csrftoken cookie
     token = client.cookies["csrftoken"].value if "csrftoken" in client.cookies else ""
     return client.post(url, data or {}, HTTP_X_CSRFTOKEN=token, **extra)
+
+
+# --- readiness (issue 6) ---
+@contextlib.contextmanager
+def _versions_in_memory() -> Iterator[None]:
+    """The world's readiness runs read each (tiny) version as an in-memory table of the same rows and types,
+    instead of opening the city's DuckDB file (which loads the spatial extension: about 0.7 s a city, in every
+    world). The request, the run, its saved result and audit are the workspace's own; tests of a run use the
+    real engine."""
+    import ibis
+    import pyarrow.parquet as pq
+
+    from ridp.workspace import readiness
+    from ridp.workspace.datasets import get_dataset
+    from ridp.workspace.store import home
+
+    real = readiness.open_table
+
+    def in_memory(actor: Any, city: str, name: str, *, version: int | None = None, **options: Any) -> Any:
+        # the world's analysts are named by their city's agreement: no column is masked for them
+        dataset = get_dataset(actor, city, name)
+        chosen = dataset.versions.get(number=version) if version else dataset.current_version
+        return ibis.memtable(pq.read_table(home() / chosen.file))
+
+    readiness.open_table = in_memory  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        readiness.open_table = real
+
+
+def _add_readiness(world: World) -> None:
+    """A finished readiness run of each city's dataset (Shelbyville's result holds the canary)."""
+    from ridp.workspace.readiness import assess_now
+
+    with _versions_in_memory():
+        for key, slug, who in (("a", "springfield", "analyst"), ("b", "shelbyville", "b_analyst")):
+            world.readiness_runs[key], _ = assess_now(world.users[who], slug, "requests")

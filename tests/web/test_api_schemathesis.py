@@ -84,6 +84,7 @@ def known_ids(world: Any, role: str) -> list[dict[str, Any]]:
         "comment_id": world.comments["a"].pk,
         "cohort_id": world.cohorts["a"].pk,
         "phase": "analysis",
+        "run_id": world.readiness_runs["a"].pk,  # --- readiness (issue 6) ---
     }
     return [ids, {**ids, "agreement_id": world.agreements["a"].pk}]
 

@@ -77,6 +77,12 @@ def _bodies(world: Any) -> dict[str, dict[str, Any]]:
         "update_cohort_phase": {"json": {"cadence": "as_needed"}},
         "create_cohort": {"json": {"name": "Matrix cohort", "year": 2031}},
         # @@bodies
+        # --- metric specs (issue 6) ---
+        "save_metrics": {"json": {"yaml": MATRIX_METRIC.replace("matrix_metric", "matrix_saved")}},
+        "set_success_metric": {"json": {"name": None}},
+        # --- readiness (issue 6) ---
+        "run_readiness": {"json": {}},
+        "set_readiness_checks": {"json": {"yaml": "checks:\n  - not_null: request_id\n"}},
     }
 
 
@@ -92,6 +98,34 @@ def _multipart(op: str) -> dict[str, Any] | None:
             "signatories": signatories,
         }
     return None
+
+
+# --- metric specs (issue 6) ---
+MATRIX_METRIC = """name: matrix_metric
+formula: count()
+unit: requests
+direction: higher_is_better
+baseline: {value: null, start: 2025-01-01, end: 2025-03-31}
+target: {value: 10, category: uncertainty}
+source: requests
+refresh: monthly
+owner: the matrix
+"""
+
+
+def _metric_named(world: Any, key: str | None) -> str:
+    """The name of a metric spec of the own (or other) city's project, made straight in the store once."""
+    from ridp.metrics import load_metric
+    from ridp.workspace.models import MetricSpecVersion
+
+    spec = load_metric(MATRIX_METRIC)
+    if key is not None:
+        MetricSpecVersion.objects.get_or_create(
+            project=world.projects[key], name=spec.name, number=1,
+            defaults={"spec": spec.to_dict(), "yaml": MATRIX_METRIC, "spec_hash": spec.spec_hash(),
+                      "created_by": world.users["admin"]},
+        )  # fmt: skip
+    return spec.name
 
 
 def _url(world: Any, path: str, scope: str, persona: str) -> str:
@@ -113,6 +147,12 @@ def _url(world: Any, path: str, scope: str, persona: str) -> str:
             return str(tokens.create(owner, "matrix")[0].pk)
         if name == "phase":
             return "scoping" if key else "no-such-phase"
+        # --- metric specs (issue 6) ---
+        if name == "metric_name":
+            return _metric_named(world, key)
+        # --- readiness (issue 6) ---
+        if name == "run_id":
+            return str(world.readiness_runs[key].pk) if key else str(MISSING)
         objects = {"dataset_id": world.datasets, "upload_id": world.uploads, "agreement_id": world.agreements,
                    "invitation_id": world.invitations, "cohort_id": world.cohorts, "project_id": world.projects,
                    "version_id": world.charters, "sign_off_id": world.sign_offs, "member_id": world.project_members,

@@ -30,7 +30,11 @@ def test_the_gate_lists_each_condition(world):
     charter = gate["conditions"][0]
     assert charter["missing"] == ["the champion has not signed version 1", "leadership has not signed version 1"]
     assert gate["conditions"][2]["met"] is True  # Springfield's dataset has an active agreement
-    assert gate["conditions"][3]["available"] is False
+    readiness = gate["conditions"][3]
+    assert readiness["available"] is True and readiness["met"] is False
+    assert readiness["missing"] == [
+        "add the project's metric specs: readiness is judged against the datasets they read"
+    ]
     assert len(gate["missing"]) == 8
     other = f"/api/cities/springfield/projects/{world.projects['b'].pk}/gate"
     assert Client().get(other, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 404

@@ -47,7 +47,7 @@ def test_everyone_sees_what_the_gate_misses_and_only_coaches_get_the_override_fo
     page = as_persona("viewer").get(_url(world)).content.decode()
     assert "The gate from Scoping to Analysis" in page
     assert "the champion has not signed version 1" in page and "no senior leader on the team" in page
-    assert "not available until the data readiness checks exist" in page
+    assert "add the project&#x27;s metric specs: readiness is judged against the datasets they read" in page
     assert "gate blocked: 8 things missing" in page
     assert "Override the gate" not in page and "Move on to" not in page and CANARY not in page
     assert 'aria-current="page">Phase gates' in page

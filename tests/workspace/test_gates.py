@@ -228,9 +228,7 @@ def test_agreements_active_overridden_keeps_what_was_missing(g):
 @pytest.mark.parametrize(
     ("name", "until"),
     [
-        ("readiness_not_insufficient", "not available until the data readiness checks exist"),
         ("briefing_blessed", "not available until the analysis workspace exists"),
-        ("success_metric_set", "not available until the analysis workspace exists"),
         ("plan_frozen_before_outcomes", "not available until pilot evaluation exists"),
         ("impact_estimate_recorded", "not available until pilot evaluation exists"),
         ("adoption_decision_made", "not available until pilot evaluation exists"),
@@ -286,7 +284,7 @@ def test_the_scoping_gate_lists_everything_missing_and_blocks(g):
     assert [r.name for r in status.results] == [*SCOPING_IMPLEMENTED, "readiness_not_insufficient"]
     assert not status.passed
     assert status.missing == [
-        "Data readiness verdict not “insufficient”: not available until the data readiness checks exist"
+        "Data readiness verdict not “insufficient”: add the project's metric specs: readiness is judged against the datasets they read"
     ]
 
 
@@ -325,7 +323,7 @@ def test_advance_refuses_a_blocked_gate_naming_what_is_missing(g):
         gates.advance(g.users["sam"], "springfield", g.project.pk)
     assert caught.value.field == "gate"
     assert "Charter signed: the champion has not signed version 1" in caught.value.reason
-    assert "not available until the data readiness checks exist" in caught.value.reason
+    assert "add the project's metric specs: readiness is judged against the datasets they read" in caught.value.reason
     g.project.refresh_from_db()
     assert g.project.phase == "scoping" and not PhaseChange.objects.exists()
 

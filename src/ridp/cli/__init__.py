@@ -81,8 +81,10 @@ def _register() -> None:
         demo,
         gate,
         meeting,
+        metric,
         project,
         projectteam,
+        readiness,
         scoping,
         serve,
         workspace,
@@ -90,6 +92,7 @@ def _register() -> None:
 
     workspace.register(app)
     app.command("serve")(serve.serve)
+    app.command("readiness")(readiness.readiness)
     app.add_typer(city.app, name="city")
     app.add_typer(data.app, name="data")
     app.add_typer(agreement.app, name="agreement")
@@ -101,6 +104,7 @@ def _register() -> None:
     app.add_typer(gate.app, name="gate")
     app.add_typer(cohort.app, name="cohort")
     app.add_typer(demo.app, name="demo")
+    app.add_typer(metric.app, name="metric")
 
 
 _register()

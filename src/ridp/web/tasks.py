@@ -22,3 +22,11 @@ def send_due_reminders() -> str:
     from ridp.workspace.meetings import send_reminders
 
     return str(send_reminders())
+
+
+@task()
+def readiness_run(run_id: int) -> str:
+    """Compute one queued data-readiness run; its row records progress, the result or the error."""
+    from ridp.workspace import readiness
+
+    return str(readiness.run(run_id).status)

@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from ridp.web.admin import admin_site
 from ridp.web.api import api
 from ridp.web.views import accounts, agreements, audit, catalog, cohorts, gates, home, meetings, projects, scoping, team
+from ridp.web.views import metrics as metric_views
+from ridp.web.views import readiness as readiness_views
 
 password_reset = [
     path(
@@ -67,6 +69,7 @@ urlpatterns = [
     path("audit/", include(audit.urlpatterns)),
     path("c/<slug:city>/", home.city, name="city"),
     path("c/<slug:city>/data/", include(catalog.urlpatterns)),
+    path("c/<slug:city>/data/<int:dataset_id>/readiness/", include(readiness_views.urlpatterns)),
     path("c/<slug:city>/agreements/", include(agreements.urlpatterns)),
     path("c/<slug:city>/team/", include(team.urlpatterns)),
     path("c/<slug:city>/projects/", include(projects.urlpatterns)),
@@ -74,6 +77,7 @@ urlpatterns = [
         "c/<slug:city>/projects/<int:project_id>/",
         include([*scoping.urlpatterns, *meetings.urlpatterns, *gates.urlpatterns]),
     ),
+    path("c/<slug:city>/projects/<int:project_id>/metrics/", include(metric_views.urlpatterns)),
     path("", include(cohorts.urlpatterns)),
     path("api/", api.urls),
     path("admin/", admin_site.urls),

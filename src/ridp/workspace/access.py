@@ -57,6 +57,7 @@ Action = Literal[
     "phase.advance",  # move a project to its next phase when its gate passes
     "gate.override",  # move it on although the gate is blocked, with a written reason
     "cohort.view",  # the coach's cohort view, for the cities assigned
+    "metric.edit",  # add or change a project's metric specs, choose its success metric
 ]
 ACTIONS: Final[tuple[Action, ...]] = (
     "city.read",
@@ -78,6 +79,7 @@ ACTIONS: Final[tuple[Action, ...]] = (
     "phase.advance",
     "gate.override",
     "cohort.view",
+    "metric.edit",
 )
 
 #: SECURITY.md "Who may do what", for a city's own people and the programme people assigned to it.
@@ -95,10 +97,11 @@ ROLE_ACTIONS: Final[dict[str, frozenset[Action]]] = {
             "phase.advance",
             "gate.override",
             "cohort.view",
+            "metric.edit",
         }
     ),
     Role.PROGRAMME_ANALYST: frozenset(
-        {"city.read", "rows.read", "project.edit", "scoping.rate", "comment", "cohort.view"}
+        {"city.read", "rows.read", "project.edit", "scoping.rate", "comment", "cohort.view", "metric.edit"}
     ),
     Role.SENIOR_LEADER: frozenset(
         {
@@ -114,6 +117,7 @@ ROLE_ACTIONS: Final[dict[str, frozenset[Action]]] = {
             "scoping.rate",
             "comment",
             "phase.advance",
+            "metric.edit",
         }
     ),
     Role.DATA_ANALYST: frozenset(
@@ -126,9 +130,10 @@ ROLE_ACTIONS: Final[dict[str, frozenset[Action]]] = {
             "dataset.classify",
             "project.edit",
             "comment",
+            "metric.edit",
         }
     ),
-    Role.SUBJECT_MATTER_EXPERT: frozenset({"city.read", "rows.read", "project.edit", "comment"}),
+    Role.SUBJECT_MATTER_EXPERT: frozenset({"city.read", "rows.read", "project.edit", "comment", "metric.edit"}),
     Role.VIEWER: frozenset({"city.read"}),
 }
 
@@ -246,6 +251,7 @@ _DENIED: Final[dict[str, str]] = {
     "phase.advance": "only the city's senior leaders and the coach move a project on",
     "gate.override": "only a coach or a programme admin can override a gate",
     "cohort.view": "the cohort view is for coaches, programme analysts and programme admins",
+    "metric.edit": "only the project's city team, coach and programme analyst define its metrics",
 }
 
 

@@ -500,12 +500,21 @@ def masked_columns(actor: User, dataset: Dataset) -> set[str]:
 
 
 def open_table(
-    actor: User, city: str, name: str, *, version: int | None = None, engine_url: str | None = None
+    actor: User,
+    city: str,
+    name: str,
+    *,
+    version: int | None = None,
+    engine_url: str | None = None,
+    mask: bool = True,
 ) -> ibis.Table:
     """A dataset version as an Ibis table on an engine (default: the workspace's DuckDB).
 
     The DuckDB connection may read only this city's own store. On PostgreSQL
-    and Spark the version is loaded when asked.
+    and Spark the version is loaded when asked. Personal columns this person may
+    not see hold no values; ``mask=False`` keeps them for computations whose output
+    never shows a personal value (data readiness counts them and masks every sample),
+    and the caller answers for that.
 
     Examples
     --------
@@ -520,7 +529,7 @@ def open_table(
     con = ridp.engine.connect(url, allowed_directories=[cdir])
     table_name = f"{dataset.city.slug.replace('-', '_')}__d{dataset.pk}_v{chosen.number}"
     table = ridp.engine.load_parquet(con, home() / chosen.file, table_name)
-    if hidden:
+    if hidden and mask:
         # Masked for this person: the column stays (same name and type) but holds no values.
         table = table.mutate(**{name: ibis.null().cast(table[name].type()) for name in hidden})
     return table

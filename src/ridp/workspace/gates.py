@@ -210,21 +210,35 @@ def agreements_active(project: Project) -> list[str]:
     return _memoised(("agreements", project.city_id), lambda: _agreement_gaps(project.city_id))
 
 
+@condition("readiness_not_insufficient", gettext_lazy("Data readiness verdict not “insufficient”"))
+def readiness_not_insufficient(project: Project) -> list[str]:
+    """Every dataset the project's metric specs read has a readiness run of its current version, judged
+    against the metrics as they are now, whose verdict is not insufficient."""
+    from ridp.workspace.readiness import project_gaps
+
+    return project_gaps(project)
+
+
+@condition("success_metric_set", gettext_lazy("Success metric with baseline and target"))
+def success_metric_set(project: Project) -> list[str]:
+    """The project names one of its metric specs as its success metric, and that spec has a baseline value."""
+    from ridp.metrics import MetricSpec
+    from ridp.workspace.metric_specs import success_metric
+
+    chosen = success_metric(project)
+    if chosen is None:
+        return [_("choose the project's success metric among its metric specs")]
+    spec = MetricSpec.from_dict(chosen.spec)
+    if spec.baseline.value is None:
+        return [_("give the success metric %(name)s its baseline value") % {"name": spec.name}]
+    return []
+
+
 # ---- registered, implemented by later issues ---------------------------------------------------------------------
 
 unavailable(
-    "readiness_not_insufficient",
-    gettext_lazy("Data readiness verdict not “insufficient”"),
-    gettext_lazy("the data readiness checks exist"),
-)
-unavailable(
     "briefing_blessed",
     gettext_lazy("At least one findings briefing blessed"),
-    gettext_lazy("the analysis workspace exists"),
-)
-unavailable(
-    "success_metric_set",
-    gettext_lazy("Success metric with baseline and target"),
     gettext_lazy("the analysis workspace exists"),
 )
 unavailable(

@@ -466,6 +466,8 @@ class Project(models.Model):
     # Where it is
     phase = models.SlugField(max_length=40, default="scoping")  # a CohortPhase.key of its cohort
     phase_since = models.DateField(default=django_timezone.localdate)
+    # The success metric: the name of one of its MetricSpecVersions (its latest version counts); "" for none yet.
+    success_metric_name = models.CharField(max_length=64, blank=True, default="")
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=django_timezone.now)
 
@@ -663,3 +665,78 @@ class PhaseChange(models.Model):
 
     class Meta:
         ordering: ClassVar[list[str]] = ["project", "at", "id"]
+
+
+# --- Metrics and data readiness (issue 6) -------------------------------------------------------------------------
+
+
+class MetricSpecVersion(models.Model):
+    """One version of one of a project's metric specs (:class:`ridp.metrics.MetricSpec`).
+
+    ``spec`` is the spec as data (``MetricSpec.to_dict()``), ``yaml`` the text a person gave,
+    ``spec_hash`` what every result computed from it records. A change makes a new version;
+    versions are never edited.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="metric_specs")
+    name = models.CharField(max_length=64)
+    number = models.PositiveIntegerField()  # 1, 2, ... per project and name
+    spec = models.JSONField()
+    yaml = models.TextField()
+    spec_hash = models.CharField(max_length=64)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["project", "name", "number"]
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["project", "name", "number"], name="metric_spec_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.number}"
+
+
+class ReadinessRun(models.Model):
+    """A data-readiness run of one dataset version against checks (YAML) and what the metrics need.
+
+    Looked up by (version, checks_hash, needs_hash), so the same question on the same bytes is answered once.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+
+    dataset_version = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="readiness_runs")
+    checks_yaml = models.TextField()
+    checks_hash = models.CharField(max_length=64)
+    needs = models.JSONField(default=dict)
+    needs_hash = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=django_timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    fraction = models.FloatField(default=0.0)  # progress, written by the background task
+    stage = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["dataset_version", "created_at", "id"]
+        indexes: ClassVar[list[Any]] = [
+            models.Index(fields=["dataset_version", "checks_hash", "needs_hash"], name="readiness_run_lookup"),
+        ]
+
+
+class DatasetChecks(models.Model):
+    """The checks declared for a dataset (YAML); the newest row counts, "" means the defaults from the mapping."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="check_files")
+    yaml = models.TextField(blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["dataset", "created_at", "id"]

@@ -100,9 +100,11 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 
 
 def _register() -> None:
-    from ridp.web.api import routes
+    from ridp.web.api import metrics, readiness, routes
 
     routes.register(api)
+    api.add_router("/", metrics.router)
+    api.add_router("/", readiness.router)
 
 
 _register()

@@ -32,6 +32,7 @@ SECTIONS: tuple[tuple[str, Any, str], ...] = (
     ("charter", gettext_lazy("Charter"), "charter"),
     ("team", gettext_lazy("Team"), "project_team"),
     ("meetings", gettext_lazy("Meetings"), "meetings"),
+    ("metrics", gettext_lazy("Metrics"), "metrics"),
     ("gates", gettext_lazy("Phase gates"), "gates"),
 )
 
