@@ -18,7 +18,8 @@ $(BIN)/.installed: pyproject.toml
 	@$(TIMED) "system packages" scripts/system-deps
 	@$(TIMED) "virtual environment" bash -c '[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)'
 	@# pip on this machine kind warns about every missing local index folder; keep the real errors
-	@$(TIMED) "python packages" bash -o pipefail -c "$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v 'is ignored: it is neither a file nor a directory' || test \$${PIPESTATUS[0]} -eq 0"
+	@# One retry: a download from the registry can fail once on this machine kind and then work.
+	@$(TIMED) "python packages" bash -o pipefail -c "for try in 1 2; do $(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v 'is ignored: it is neither a file nor a directory'; test \$${PIPESTATUS[0]} -eq 0 && exit 0; echo 'pip failed; trying once more'; done; exit 1"
 	@touch $@
 
 setup: $(BIN)/.installed

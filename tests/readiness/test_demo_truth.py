@@ -136,10 +136,24 @@ def _pattern(shape: str) -> Callable[[Any], int]:
     return count
 
 
-# The readiness API counts empty and whitespace-only text together ("blanks", with
-# SQL NULL beside them), so '' and '   ' are compared as one figure: their sum.
+# Empty text ('', which ingest may store as null) and text made only of spaces are told apart:
+# ``blanks`` holds both, ``whitespace`` the second.
 BLANK_PAIRS = {"description": ("description_blank", "description_whitespace"),
                "address": ("address_blank", "address_whitespace")}  # fmt: skip
+
+
+def _empty(column: str) -> Callable[[Any], int]:
+    def count(result: Any) -> int:
+        p = result.column(column)
+        return int(p.nulls + p.blanks - p.whitespace)
+
+    return count
+
+
+def _whitespace(column: str) -> Callable[[Any], int]:
+    return lambda result: int(result.column(column).whitespace)
+
+
 FOUND_BY: dict[str, Callable[[Any], int]] = {
     "exact_duplicate_rows": _exact_duplicate_rows,
     "duplicate_id_rows": _duplicate_id_rows,
@@ -149,6 +163,10 @@ FOUND_BY: dict[str, Callable[[Any], int]] = {
     "coords_missing": _coords_missing,
     "coords_swapped": _swapped,
     "description_na": _placeholders("description"),
+    "description_blank": _empty("description"),
+    "description_whitespace": _whitespace("description"),
+    "address_blank": _empty("address"),
+    "address_whitespace": _whitespace("address"),
     "address_na": _placeholders("address"),
     "neighbourhood_padded": _padded("neighbourhood"),
     "date_format_us_12h": _pattern("99/99/9999 99:99:99 aa"),

@@ -61,6 +61,10 @@ def test_a_run_is_saved_with_its_inputs_and_the_same_question_is_answered_from_i
     assert result.rows == 4_000 and result.needs["metrics"] == ["trash_days"]
     assert set(result.needs["fields"]) == {"type", "opened", "closed"} and result.needs["start"] == "2023-01-01"
     assert "unique: service_request_id" in [c.name for c in result.checks]
+    from ridp.workspace.models import MetricSpecVersion
+
+    spec = MetricSpecVersion.objects.get(name="trash_days")
+    assert run.needs["specs"] == {f"{team.project.pk}:trash_days": spec.spec_hash}  # the spec version it was judged for
     again, same = assess_now(team.users["dan"], "springfield", "service_requests", today=TODAY)
     assert again.pk == run.pk and same.to_dict() == result.to_dict()
     assert ReadinessRun.objects.count() == 1

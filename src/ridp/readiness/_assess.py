@@ -169,6 +169,7 @@ def assess(
         if kind.is_string():
             spaced, blank, placeholder = _text_flags(col)
             metrics[p + "blanks"] = blank.sum()
+            metrics[p + "ws"] = ibis.cases((spaced, col.strip() == ""), else_=False).fill_null(False).sum()
             metrics[p + "ph"] = placeholder.sum()
             metrics[p + "padded"] = ibis.cases((spaced, col.strip() != ""), else_=False).sum()
             metrics[p + "min"] = col.min()
@@ -358,7 +359,7 @@ def assess(
         profiles.append(
             ColumnProfile(
                 name=name, dtype=str(table[name].type()), rows=rows, nulls=rows - int(first[p + "present"] or 0),
-                blanks=int(first.get(p + "blanks") or 0), placeholders=int(first.get(p + "ph") or 0) + date_ph,
+                blanks=int(first.get(p + "blanks") or 0), whitespace=int(first.get(p + "ws") or 0), placeholders=int(first.get(p + "ph") or 0) + date_ph,
                 padded=int(first.get(p + "padded") or 0), distinct=exact.get(name, int(first[p + "distinct"] or 0)), distinct_exact=name in exact,
                 min=None if name in masked_set else _scalar(first.get(p + "min")),
                 max=None if name in masked_set else _scalar(first.get(p + "max")),

@@ -53,6 +53,7 @@ class ColumnProfile:
     rows: int
     nulls: int
     blanks: int = 0  # empty or whitespace-only text
+    whitespace: int = 0  # of the blanks, those made only of spaces (not empty)
     placeholders: int = 0  # 'N/A', 1900-01-01, (0, 0)...
     padded: int = 0  # text with leading or trailing spaces
     distinct: int = 0

@@ -148,7 +148,12 @@ def _hash(data: object) -> str:
 
 def _question(dataset: Dataset, version: DatasetVersion, checks_text: str | None) -> tuple[CheckSuite, dict[str, Any]]:
     suite = _suite(dataset, version, checks_text)
-    question: dict[str, Any] = {"needs": needs_for(dataset).to_dict(), "mapping": _mapping(dataset).to_dict()}
+    question: dict[str, Any] = {
+        "needs": needs_for(dataset).to_dict(),
+        "mapping": _mapping(dataset).to_dict(),
+        # every metric spec the verdict is judged for, by the hash of the version read
+        "specs": {f"{s.project_id}:{s.name}": s.spec_hash for s in _latest_specs(dataset)},
+    }
     return suite, question
 
 
@@ -353,7 +358,7 @@ def project_gaps(project: Project) -> list[str]:
         if latest is None:
             lines.append(f"{source}: run data readiness on version {dataset.current_version.number}")  # type: ignore[union-attr]
             continue
-        if latest.needs_hash != _hash({"needs": needs_for(dataset).to_dict(), "mapping": _mapping(dataset).to_dict()}):
+        if latest.needs_hash != _hash(_question(dataset, dataset.current_version, None)[1]):  # type: ignore[arg-type]
             lines.append(f"{source}: the metrics or the mapping changed since readiness ran: run it again")
             continue
         verdict = (latest.result or {}).get("verdict", {})
