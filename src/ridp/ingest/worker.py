@@ -102,6 +102,8 @@ def parse_file(
             else:
                 outcome = message
         code = _reap(proc)
+        if outcome is not None and outcome.get("peak"):
+            _LAST.peak = int(outcome["peak"])  # the child's own figure (see _own_peak)
         errfile.seek(0)
         stderr = errfile.read()
     if outcome is not None and "result" in outcome:
@@ -256,6 +258,22 @@ def _emit(message: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+def _own_peak() -> int | None:
+    """This process's own peak RSS since it started (``VmHWM``, which exec resets).
+
+    ``wait4``'s ``ru_maxrss`` is not enough: Linux carries the parent's peak into a
+    forked child through exec, so a child of a 3 GB test run reports 3 GB however
+    little it used.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 def main() -> int:
     job = json.loads(sys.stdin.read())
     _limit_self(int(job["memory_bytes"]), int(job["cpu_seconds"]))
@@ -300,11 +318,12 @@ def main() -> int:
         con.close()
     except errors.RidpError as exc:
         target.unlink(missing_ok=True)
-        _emit({"error": _encode_error(exc)})
+        _emit({"error": _encode_error(exc), "peak": _own_peak()})
         return 2
     except MemoryError:
         target.unlink(missing_ok=True)
-        _emit({"error": {"type": "ResourceLimitError", "message": f"{source.name}: parsing ran out of memory"}})
+        _emit({"error": {"type": "ResourceLimitError", "message": f"{source.name}: parsing ran out of memory"},
+               "peak": _own_peak()})  # fmt: skip
         return 2
     finally:
         transcoded.unlink(missing_ok=True)
@@ -312,7 +331,7 @@ def main() -> int:
             shutil.rmtree(inner)
     sniffed_payload = asdict(sniffed)
     sniffed_payload["path"] = str(sniffed.path)
-    _emit({"result": {"sniffed": sniffed_payload, "result": asdict(result)}})
+    _emit({"result": {"sniffed": sniffed_payload, "result": asdict(result)}, "peak": _own_peak()})
     return 0
 
 
