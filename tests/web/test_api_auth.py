@@ -28,6 +28,9 @@ OPERATIONS = {
     "get_project_calendar",
     "get_gate", "advance_phase", "override_gate", "list_phase_changes",
     "get_cohort_view", "list_cohorts", "get_cohort", "update_cohort_phase", "create_cohort",
+    # metric specs and data readiness (issue 6)
+    "list_metrics", "save_metrics", "get_metric", "set_success_metric",
+    "run_readiness", "get_readiness", "get_readiness_run", "get_readiness_checks", "set_readiness_checks",
 }  # fmt: skip
 
 
