@@ -17,7 +17,10 @@ CORE = ["engine", "errors", "config", "ingest", "readiness", "analysis", "evalua
 
 
 def test_public_face_is_pinned():
-    assert sorted(ridp.__all__) == ["DemoCity", "RidpError", "__version__", "connect", "generate_city", "load_parquet"]
+    assert sorted(ridp.__all__) == [
+        "DemoCity", "RidpError", "__version__", "connect", "discovery_rate", "generate_city", "load_parquet",
+        "service_levels", "trends",
+    ]  # fmt: skip
     for name in ridp.__all__:
         assert hasattr(ridp, name)
 

@@ -231,3 +231,74 @@ def test_readiness(table, frame, engine):
     )
     assert r.column("type").top[0] == (frame.type.value_counts().index[0], int(frame.type.value_counts().iloc[0]))
     assert r.verdict.level in ("sufficient", "proceed with caution")
+
+
+def test_service_levels(table, frame):
+    """Service levels (Kaplan-Meier, closed-only, business days, targets) equal pandas on every engine."""
+    from datetime import datetime
+
+    from ridp.analysis import WorkCalendar, service_levels
+    from ridp.readiness import CanonicalMapping
+    from tests.analysis.test_real_data import kaplan_meier
+
+    mapping = CanonicalMapping({"id": "request_id", "type": "type", "opened": "opened", "closed": "closed"},
+                               areas=("area",))  # fmt: skip
+    as_of = datetime(2025, 2, 1)
+    targets = {name: 3.0 for name in sorted(frame.type.dropna().unique())[:-1]}  # the last type has none
+    result = service_levels(table, mapping, by=("type",), as_of=as_of, targets=targets).to_pandas().set_index("type")
+    data = frame[frame.opened.notna() & ~(frame.closed < frame.opened)].copy()
+    data["event"] = data.closed.notna() & (data.closed <= as_of)
+    data["days"] = (data.closed.where(data.event, as_of) - data.opened).dt.total_seconds() / 86400
+    assert data["event"].sum() < len(data)  # open requests are part of the check
+    for name, g in data.groupby("type"):
+        row = result.loc[name]
+        median, p90, mean = kaplan_meier(g["days"].to_numpy(), g["event"].to_numpy())
+        assert row["median_days"] == pytest.approx(median, rel=1e-9), name
+        if p90 is None:
+            assert pd.isna(row["p90_days"]), name
+        else:
+            assert row["p90_days"] == pytest.approx(p90, rel=1e-9), name
+        assert row["mean_days"] == pytest.approx(mean, rel=1e-9), name
+        closed = g.loc[g.event, "days"]
+        assert row["median_days_closed"] == pytest.approx(closed.median(), rel=1e-9), name
+        assert row["p90_days_closed"] == pytest.approx(closed.quantile(0.9), rel=1e-9), name
+        if name in targets:
+            within = int((g.event & (g.days <= 3)).sum())
+            assert (row["within_target"], row["past_target"]) == (within, int((g.days > 3).sum())), name
+    holidays = (pd.Timestamp("2024-07-04").date(), pd.Timestamp("2024-12-25").date())
+    business = service_levels(table, mapping, by=("area",), as_of=as_of, unit="business", censoring="closed-only",
+                              calendar=WorkCalendar(holidays=holidays)).to_pandas()  # fmt: skip
+    closed = data[data.event].copy()
+    closed["b"] = np.busday_count(closed.opened.dt.date.to_numpy("datetime64[D]"),
+                                  closed.closed.dt.date.to_numpy("datetime64[D]"), holidays=list(holidays))  # fmt: skip
+    expected = closed.groupby("area", dropna=False)["b"].median()
+    got = business.set_index("area")["median_days_closed"]
+    assert len(got) == len(expected)
+    for area, value in expected.items():
+        assert got[area if not pd.isna(area) else got.index[got.index.isna()][0]] == pytest.approx(value), area
+
+
+def test_trends_and_metric_values(table, frame):
+    """A monthly series with its seasonality and a metric spec's value: the same on every engine."""
+    from datetime import date, datetime
+
+    from ridp.analysis import metric_value, trends
+    from ridp.metrics import Baseline, MetricSpec, Target
+    from ridp.readiness import CanonicalMapping
+
+    mapping = CanonicalMapping({"type": "type", "opened": "opened", "closed": "closed"})
+    result = trends(table, mapping, freq="month", as_of=datetime(2025, 2, 1))
+    series = result.to_pandas().set_index("period")["requests"]
+    months = frame.opened.dt.to_period("M").value_counts().sort_index()
+    for period, n in series.items():
+        assert months[pd.Period(period, "M")] == n
+    spec = MetricSpec(name="within_three", formula="share(days_to_close <= 3)", unit="share",
+                      direction="higher_is_better", baseline=Baseline(None, date(2024, 1, 1), date(2024, 12, 31)),
+                      target=Target(0.8, "uncertainty"), source="x", refresh="weekly", owner="x")  # fmt: skip
+    value = metric_value(spec, table, mapping, as_of=datetime(2025, 2, 1))
+    data = frame[(frame.opened >= "2024-01-01") & (frame.opened < "2025-01-01") & ~(frame.closed < frame.opened)]
+    days = (data.closed - data.opened).dt.total_seconds() / 86400
+    age = (pd.Timestamp("2025-02-01") - data.opened).dt.total_seconds() / 86400
+    yes = (data.closed.notna() & (days <= 3)).sum()
+    known = data.closed.notna().sum() + ((data.closed.isna()) & (age > 3)).sum()
+    assert value.value == pytest.approx(yes / known, rel=1e-12)
