@@ -41,8 +41,11 @@ test: setup
 	@$(TIMED) "system packages (PostgreSQL, Chromium)" bash -c "scripts/system-deps --with-postgres --with-browser && scripts/ensure-postgres"
 	@$(TIMED) "axe-core (accessibility checks in the browser tests)" scripts/axe-core
 	@$(TIMED) "lint" $(MAKE) --no-print-directory lint
-	@$(TIMED) "tests (SQLite store; DuckDB, PostgreSQL, Spark engines)" $(BIN)/pytest -q
-	@$(TIMED) "store, web and browser tests on PostgreSQL" env DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -m store
+	@# The two test stages run side by side (each is mostly one busy core): about the time of the longer one.
+	@$(TIMED) "tests: every test on the SQLite store, and the store, web and browser tests on PostgreSQL, side by side" \
+	  scripts/side-by-side \
+	    "tests (SQLite store; DuckDB, PostgreSQL, Spark engines)" "$(BIN)/pytest -q" \
+	    "store, web and browser tests on PostgreSQL" "env DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -m store"
 	@$(TIMED) "demo check: every demo persona over HTTP" $(BIN)/ridp demo --check --rows 20000
 	@$(TIMED) "benchmark smoke (10,000 rows)" $(BIN)/python benchmarks/ingest.py --rows 10000 --repeat 1
 	@$(TIMED) "benchmark smoke: web (3 cities, 5 sessions)" $(BIN)/python benchmarks/web.py --smoke
