@@ -226,6 +226,42 @@ def test_clean_recent_data_that_meets_the_needs_is_sufficient() -> None:
     assert all(d.score == 100 for d in r.dimensions), r.dimensions_frame()
 
 
+def test_freshness_judges_the_newest_value_once_and_passes_a_column_without_dates() -> None:
+    df = frame().assign(checked=["N/A", None, "", "junk", "N/A", None])
+    checks = """\
+checks:
+  - freshness: {column: opened, max_age_days: 10, name: stale}
+  - freshness: {column: opened, max_age_days: 40, name: fresh}
+  - freshness: {column: checked, max_age_days: 1, name: undated}
+"""
+    r = assess(ibis.memtable(df), mapping=MAPPING, checks=checks, today=TODAY)
+    judged = {c.name: (c.failing, c.total, c.error) for c in r.checks}
+    assert judged == {"stale": (1, 1, None), "fresh": (0, 1, None), "undated": (0, 1, None)}
+    assert r.check("stale").sample.empty  # a table-level check has no failing rows to show
+
+
+def test_old_data_is_a_risk_unless_the_metrics_need_a_period_that_has_ended() -> None:
+    days = pd.date_range("2020-07-01", "2022-06-30", freq="6h")
+    old = pd.DataFrame(
+        {
+            "id": [f"SR-{i:06d}" for i in range(len(days))],
+            "opened": days.strftime("%Y-%m-%d %H:%M:%S"),
+            "closed": (days + pd.Timedelta(days=2)).strftime("%Y-%m-%d %H:%M:%S"),
+            "status": "Closed",
+        }
+    )
+    mapping = CanonicalMapping({"id": "id", "opened": "opened", "closed": "closed", "status": "status"})
+    baseline = Needs(fields=("opened", "closed"), start=date(2021, 1, 1), end=date(2022, 6, 1), years=1.5)
+    r = assess(ibis.memtable(old), mapping=mapping, needs=baseline, today=TODAY)
+    assert r.dimension("timeliness").score < 80 and r.verdict.level == "sufficient", r.summary()
+    ongoing = Needs(fields=("opened", "closed"), years=1.5)
+    r = assess(ibis.memtable(old), mapping=mapping, needs=ongoing, today=TODAY)
+    assert r.verdict.level == "proceed with caution"
+    assert [risk for risk in r.verdict.risks if risk.startswith("timeliness ")] == [
+        f"timeliness {r.dimension('timeliness').shown}/100: {r.dimension('timeliness').findings[0]}"
+    ]
+
+
 def test_text_dates_in_several_formats_and_with_offsets_are_read_in_the_citys_time() -> None:
     df = pd.DataFrame({"opened": ["2024-01-02T10:00:00", "01/03/2024 01:22:00 PM", "2024/01/04 15:00:00+00", "junk"]})
     mapping = CanonicalMapping({"opened": "opened"}, {"opened": ("ISO 8601", "%m/%d/%Y %I:%M:%S %p", "%Y/%m/%d %H:%M:%S%z")},

@@ -208,13 +208,13 @@ def assess(
     errors: dict[str, str] = {}
     for k, check in enumerate(suite.checks):
         try:
-            expr = _failing(check, table, mapping, dates, engine, today)
+            if check.kind == "freshness":
+                metrics[f"k{k}"] = _stale(check, table, mapping, dates, engine, today)
+            elif (expr := _failing(check, table, mapping, dates, engine, today)) is not None:
+                row_checks[check.name] = expr
+                metrics[f"k{k}"] = expr.fill_null(False).sum()
         except _CheckTypeError as exc:
             errors[check.name] = str(exc)
-            continue
-        if expr is not None:
-            row_checks[check.name] = expr
-            metrics[f"k{k}"] = expr.sum() if isinstance(expr, _Freshness) else expr.fill_null(False).sum()
     if "closed" in dates:
         status_col = mapping.column("status")
         if status_col and table[status_col].type().is_string():
@@ -467,7 +467,7 @@ def _dated(
 
 def _failing(check: Check, table: ir.Table, mapping: CanonicalMapping, dates: Mapping[str, ir.Value], engine: str,
              today: date) -> ir.BooleanValue | None:  # fmt: skip
-    """A row-level 'this row fails' expression, or None for checks counted otherwise."""
+    """A row-level 'this row fails' expression, or None for checks counted otherwise (freshness: :func:`_stale`)."""
     c = check.columns[0] if check.columns else ""
     if check.kind == "not_null":
         col = table[c]
@@ -518,11 +518,6 @@ def _failing(check: Check, table: ir.Table, mapping: CanonicalMapping, dates: Ma
         a = _dated(table, check.columns[0], mapping, dates, engine)
         b = _dated(table, check.columns[1], mapping, dates, engine)
         return (a >= PLACEHOLDER_BEFORE) & (b >= PLACEHOLDER_BEFORE) & (b < a)
-    if check.kind == "freshness":
-        value = _dated(table, c, mapping, dates, engine)
-        newest = value.max(where=value >= PLACEHOLDER_BEFORE)
-        limit = datetime.combine(today, datetime.min.time()) - timedelta(days=float(check.params["max_age_days"]))
-        return _Freshness(newest < limit)
     if check.kind == "expression":
         try:
             rule = rule_expr(check.params["rule"], table)
@@ -534,14 +529,16 @@ def _failing(check: Check, table: ir.Table, mapping: CanonicalMapping, dates: Ma
     raise _CheckTypeError(f"unknown check kind {check.kind!r}")
 
 
-class _Freshness:
-    """A table-level check: failing is 1 when the newest value is older than allowed."""
+def _stale(check: Check, table: ir.Table, mapping: CanonicalMapping, dates: Mapping[str, ir.Value], engine: str,
+           today: date) -> ir.IntegerScalar:  # fmt: skip
+    """The freshness check judges the table, not its rows: 1 when the newest value is older than allowed.
 
-    def __init__(self, stale: ir.BooleanScalar) -> None:
-        self.stale = stale
-
-    def sum(self) -> ir.Scalar:
-        return self.stale.cast("int64")
+    Null when the column holds no date: there is no newest value to be too old, so it is read as passing.
+    """
+    value = _dated(table, check.columns[0], mapping, dates, engine)
+    newest = value.max(where=value >= PLACEHOLDER_BEFORE)
+    limit = datetime.combine(today, datetime.min.time()) - timedelta(days=float(check.params["max_age_days"]))
+    return (newest < limit).cast("int64")
 
 
 def _result(check: Check, k: int, table: ir.Table, first: Mapping[str, Any], second: Mapping[str, Any],

@@ -245,7 +245,11 @@ def verdict_for(
                                 f"the data covers {covered / wanted:.0%} of that period")  # fmt: skip
             elif covered / wanted < 0.95:
                 risks.append(f"the data covers {covered / wanted:.0%} of the period {what} need")
-    weak = sorted((d for d in dimensions if d.score < SUFFICIENT and _matters(d.name, needs)), key=lambda d: d.score)
+    # A historical baseline (needs that end on a date) does not need fresh data: timeliness counts only without one.
+    weak = sorted(
+        (d for d in dimensions if d.score < SUFFICIENT and (d.name != "timeliness" or needs.end is None)),
+        key=lambda d: d.score,
+    )
     for d in weak:
         first = d.findings[0] if d.findings else "see the report"
         risks.append(f"{d.name} {d.shown}/100: {first}")
@@ -268,11 +272,3 @@ def verdict_for(
             tuple(risks),
         )
     return Verdict("sufficient", f"The data has what {what} need, and no dimension scores below {SUFFICIENT:.0f}.")
-
-
-def _matters(dimension: str, needs: Needs) -> bool:
-    if dimension == "coverage":
-        return True
-    if dimension == "timeliness":
-        return needs.end is None  # a historical baseline does not need fresh data
-    return True

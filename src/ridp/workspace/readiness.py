@@ -75,11 +75,15 @@ def _latest_specs(dataset: Dataset) -> list[MetricSpecVersion]:
     return [s for s in latest.values() if s.spec.get("source") == dataset.name]
 
 
-def needs_for(dataset: Dataset) -> Needs:
-    """What the metrics computed from ``dataset`` need of it (fields, period, years, places)."""
+def needs_for(dataset: Dataset, specs: list[MetricSpecVersion] | None = None) -> Needs:
+    """What the metrics computed from ``dataset`` need of it (fields, period, years, places).
+
+    ``specs`` are the dataset's latest metric specs (:func:`_latest_specs`) when the caller has read them
+    already, so that one question reads them once.
+    """
     from ridp.metrics import MetricSpec
 
-    specs = _latest_specs(dataset)
+    specs = _latest_specs(dataset) if specs is None else specs
     if not specs:
         return Needs(fields=("opened",), years=1.0)
     parts: list[MetricNeeds] = [MetricSpec.from_dict(s.spec).needs() for s in specs]
@@ -148,11 +152,12 @@ def _hash(data: object) -> str:
 
 def _question(dataset: Dataset, version: DatasetVersion, checks_text: str | None) -> tuple[CheckSuite, dict[str, Any]]:
     suite = _suite(dataset, version, checks_text)
+    specs = _latest_specs(dataset)  # read once: the needs and the spec hashes are of the same specs
     question: dict[str, Any] = {
-        "needs": needs_for(dataset).to_dict(),
+        "needs": needs_for(dataset, specs).to_dict(),
         "mapping": _mapping(dataset).to_dict(),
         # every metric spec the verdict is judged for, by the hash of the version read
-        "specs": {f"{s.project_id}:{s.name}": s.spec_hash for s in _latest_specs(dataset)},
+        "specs": {f"{s.project_id}:{s.name}": s.spec_hash for s in specs},
     }
     return suite, question
 
@@ -235,6 +240,8 @@ def run(
         question = item.needs
         mapping = CanonicalMapping(**question["mapping"])
         columns = list(version.columns.order_by("position").values_list("name", flat=True))
+        # Parsed again from the stored text, not taken from request(): the worker is another process, and
+        # the stored YAML keeps no check descriptions, so a result is the same whichever process computes it.
         suite = load_checks(item.checks_yaml, columns=columns, source=f"checks of {dataset.name}")
         result = assess(
             table, mapping=mapping, checks=suite, needs=Needs.from_dict(question["needs"]), masked=personal,
