@@ -174,7 +174,7 @@ def test_a_run_fills_criterion_3_of_scoping_for_the_projects_that_use_the_datase
     assert AuditEntry.objects.filter(action="scoping.rated", detail__source="readiness").count() == 1
 
 
-def test_the_success_metric_condition_needs_a_chosen_spec_with_a_baseline(team: Team) -> None:
+def test_the_success_metric_condition_needs_a_chosen_spec_with_a_baseline_computed_from_the_data(team: Team) -> None:
     from ridp.workspace.gates import REGISTRY
     from ridp.workspace.metric_specs import set_success_metric
 
@@ -183,8 +183,13 @@ def test_the_success_metric_condition_needs_a_chosen_spec_with_a_baseline(team: 
     _spec(team, SPEC.replace("value: 2.5, ", "value: null, "))
     set_success_metric(team.users["ana"], "springfield", team.project.pk, "trash_days")
     team.project.refresh_from_db()
-    assert check(team.project).missing == ["give the success metric trash_days its baseline value"]
-    _spec(team)
+    needed = ["compute the baseline of trash_days from service_requests (`ridp analyze baseline`)"]
+    assert check(team.project).missing == needed
+    _spec(team)  # a baseline typed by a person is not enough: the gate asks for one computed from the data
+    assert check(team.project).missing == needed
+    from ridp.workspace.analysis import compute_baseline
+
+    compute_baseline(team.users["ana"], "springfield", team.project.pk, "trash_days")
     assert check(team.project).met
 
 
@@ -197,3 +202,27 @@ def test_a_run_that_cannot_finish_is_failed_with_a_clear_error_and_nothing_half_
     ReadinessRun.objects.filter(pk=queued.pk).update(checks_yaml="checks:\n  - not_null: gone\n")
     done = run(queued.pk)
     assert done.status == "failed" and "unknown column 'gone'" in done.error and done.result is None
+
+
+def test_asking_and_running_each_read_the_metric_specs_once(team: Team) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ridp.workspace.gates import REGISTRY
+    from ridp.workspace.models import MetricSpecVersion
+    from ridp.workspace.readiness import request, run
+
+    def spec_reads(queries: CaptureQueriesContext) -> int:
+        table = f'"{MetricSpecVersion._meta.db_table}"'
+        return sum(table in q["sql"] for q in queries.captured_queries)
+
+    _spec(team)
+    with CaptureQueriesContext(connection) as asking:
+        queued = request(team.users["ana"], "springfield", "service_requests", enqueue=lambda run_id: "")
+    with CaptureQueriesContext(connection) as running:
+        done = run(queued.pk, today=TODAY)
+    with CaptureQueriesContext(connection) as gating:
+        REGISTRY["readiness_not_insufficient"].check(team.project)
+    assert done.status == "done"
+    assert (spec_reads(asking), spec_reads(running)) == (1, 1)  # the question; criterion 3's projects
+    assert spec_reads(gating) == 2  # the project's sources, then each source's latest specs

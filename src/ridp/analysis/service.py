@@ -705,6 +705,20 @@ class DiscoveryRate:
             raise KeyError(f"{len(found)} rows match {keys}")
         return {str(k): _plain(v) for k, v in found.iloc[0].items()}
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "discovery_rate", "by": list(self.by), "period": self.period, "found": self.found,
+            "rows_read": self.rows_read, "left_out": [x.to_dict() for x in self.left_out],
+            "columns": list(self._frame.columns),
+            "rows": [{str(k): _plain(v) for k, v in r.items()} for r in self._frame.to_dict(orient="records")],
+        }  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DiscoveryRate:
+        frame = pd.DataFrame(list(data["rows"]), columns=list(data["columns"]))
+        left = tuple(LeftOut(x["reason"], int(x["count"]), tuple(x["examples"])) for x in data["left_out"])
+        return cls(tuple(data["by"]), data["period"], data["found"], int(data["rows_read"]), left, frame)
+
     def summary(self) -> str:
         n, k = int(self._frame["inspections"].sum()), int(self._frame["found"].sum())
         rate = k / n if n else float("nan")

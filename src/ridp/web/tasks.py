@@ -30,3 +30,11 @@ def readiness_run(run_id: int) -> str:
     from ridp.workspace import readiness
 
     return str(readiness.run(run_id).status)
+
+
+@task()
+def analysis_run(run_id: int) -> str:
+    """Compute one queued analysis run (service levels, trends, discovery rate); its row records the outcome."""
+    from ridp.workspace import analysis
+
+    return str(analysis.run(run_id).status)

@@ -221,26 +221,23 @@ def readiness_not_insufficient(project: Project) -> list[str]:
 
 @condition("success_metric_set", gettext_lazy("Success metric with baseline and target"))
 def success_metric_set(project: Project) -> list[str]:
-    """The project names one of its metric specs as its success metric, and that spec has a baseline value."""
-    from ridp.metrics import MetricSpec
-    from ridp.workspace.metric_specs import success_metric
+    """The project names one of its metric specs as its success metric; that spec has a target (every spec
+    has one) and a baseline computed by ridp from its source dataset (``ridp analyze baseline``)."""
+    from ridp.workspace.analysis import baseline_gaps
 
-    chosen = success_metric(project)
-    if chosen is None:
-        return [_("choose the project's success metric among its metric specs")]
-    spec = MetricSpec.from_dict(chosen.spec)
-    if spec.baseline.value is None:
-        return [_("give the success metric %(name)s its baseline value") % {"name": spec.name}]
-    return []
+    return baseline_gaps(project)
+
+
+@condition("briefing_blessed", gettext_lazy("At least one findings briefing blessed"))
+def briefing_blessed(project: Project) -> list[str]:
+    """The coach has blessed at least one of the project's findings briefings."""
+    from ridp.workspace.analysis import briefing_gaps
+
+    return briefing_gaps(project)
 
 
 # ---- registered, implemented by later issues ---------------------------------------------------------------------
 
-unavailable(
-    "briefing_blessed",
-    gettext_lazy("At least one findings briefing blessed"),
-    gettext_lazy("the analysis workspace exists"),
-)
 unavailable(
     "plan_frozen_before_outcomes",
     gettext_lazy("Analysis plan frozen before outcome data"),

@@ -63,6 +63,9 @@ class City(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     timezone = models.CharField(max_length=64, default="UTC")
+    # The working-day calendar business days are counted on: {"weekdays": [...], "holidays": ["2024-07-04"]}
+    # (ridp.analysis.WorkCalendar.from_dict); {} is Monday to Friday without holidays.
+    work_calendar = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=django_timezone.now)
 
     class Meta:
@@ -684,6 +687,11 @@ class MetricSpecVersion(models.Model):
     spec = models.JSONField()
     yaml = models.TextField()
     spec_hash = models.CharField(max_length=64)
+    # Where the baseline value came from when ridp computed it from the data (None: typed by a person)
+    baseline_from = models.ForeignKey(
+        "DatasetVersion", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    baseline_requests = models.PositiveIntegerField(null=True, blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=django_timezone.now)
 
@@ -740,3 +748,97 @@ class DatasetChecks(models.Model):
 
     class Meta:
         ordering: ClassVar[list[str]] = ["dataset", "created_at", "id"]
+
+
+class DatasetTargets(models.Model):
+    """A dataset's service-level targets: days to close per request type (``TargetTable.to_dict()``).
+
+    The newest row counts; ``{}`` means no targets.
+    """
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="target_tables")
+    targets = models.JSONField(default=dict)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["dataset", "created_at", "id"]
+
+
+class AnalysisRun(models.Model):
+    """An analysis (service levels, trends, discovery rate) of one dataset version for one project.
+
+    ``params`` holds every input (breakdown, period, unit, targets, calendar, mapping), ``params_hash`` their
+    hash: the same question on the same version is answered from the saved result.
+    """
+
+    class Kind(models.TextChoices):
+        SERVICE_LEVELS = "service_levels", "service levels"
+        TRENDS = "trends", "trends"
+        DISCOVERY = "discovery_rate", "discovery rate"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="analysis_runs")
+    dataset_version = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="analysis_runs")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    params = models.JSONField(default=dict)
+    params_hash = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    fraction = models.FloatField(default=0.0)
+    stage = models.CharField(max_length=40, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=django_timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["project", "created_at", "id"]
+        indexes: ClassVar[list[Any]] = [
+            models.Index(fields=["project", "dataset_version", "kind", "params_hash"], name="analysis_run_lookup"),
+        ]
+
+
+class Briefing(models.Model):
+    """A week's findings briefing for the coach meeting (PROGRAM.md §8); the coach may bless it.
+
+    A blessed briefing is frozen: findings go into a new one.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="briefings")
+    week = models.DateField()  # the Monday of the week it is for
+    title = models.CharField(max_length=200)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=django_timezone.now)
+    blessed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    blessed_at = models.DateTimeField(null=True, blank=True)
+    blessing_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["project", "-week", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Finding(models.Model):
+    """One finding: a result's chart and numbers, the spec and versions behind it, and a short text."""
+
+    briefing = models.ForeignKey(Briefing, on_delete=models.CASCADE, related_name="findings")
+    run = models.ForeignKey(AnalysisRun, on_delete=models.PROTECT, related_name="findings")
+    position = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    text = models.TextField()
+    column = models.CharField(max_length=64)  # the figure the chart and the numbers show
+    numbers = models.JSONField(default=list)  # the rows shown, as they were when the finding was made
+    provenance = models.JSONField(default=dict)  # dataset, version, content hash, params hash, metric spec hashes
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["briefing", "position", "id"]
