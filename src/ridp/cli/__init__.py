@@ -74,6 +74,7 @@ def run(fn: Callable[[], T]) -> T:
 def _register() -> None:
     from ridp.cli import (
         agreement,
+        analyze,
         charter,
         city,
         cohort,
@@ -105,6 +106,7 @@ def _register() -> None:
     app.add_typer(cohort.app, name="cohort")
     app.add_typer(demo.app, name="demo")
     app.add_typer(metric.app, name="metric")
+    app.add_typer(analyze.app, name="analyze")
 
 
 _register()
