@@ -50,6 +50,7 @@ test: setup
 	@$(TIMED) "benchmark smoke (10,000 rows)" $(BIN)/python benchmarks/ingest.py --rows 10000 --repeat 1
 	@$(TIMED) "benchmark smoke: web (3 cities, 5 sessions)" $(BIN)/python benchmarks/web.py --smoke
 	@$(TIMED) "benchmark smoke: readiness (10,000 rows)" $(BIN)/python benchmarks/readiness.py --smoke
+	@$(TIMED) "benchmark smoke: service-level cube (10,000 rows)" $(BIN)/python benchmarks/analysis.py --smoke
 
 test-fast: setup
 	@$(BIN)/pytest -q -m "not spark and not slow and not browser"
@@ -71,6 +72,7 @@ bench: setup bench-setup
 	@$(TIMED) "benchmark: ingest" $(BIN)/python benchmarks/ingest.py
 	@$(TIMED) "benchmark: readiness, heavy references (1,000,000 rows)" $(BIN)/python benchmarks/readiness.py --rows 1000000
 	@$(TIMED) "benchmark: readiness (10,000,000 rows)" $(BIN)/python benchmarks/readiness.py
+	@$(TIMED) "benchmark: service-level cube (10,000,000 rows)" $(BIN)/python benchmarks/analysis.py
 	@$(TIMED) "benchmark: web on SQLite" $(BIN)/python benchmarks/web.py
 	@$(TIMED) "benchmark: web on PostgreSQL" $(BIN)/python benchmarks/web.py --database postgresql
 

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SAMPLE_SECONDS", "WRAPPER", "Run", "describe_exit", "measure", "median"]
+__all__ = ["SAMPLE_SECONDS", "WRAPPER", "Run", "Runs", "describe_exit", "measure", "median"]
 
 #: How often the process tree's summed RSS is sampled.
 SAMPLE_SECONDS = 0.05
@@ -98,6 +98,49 @@ class Run:
     @property
     def tree_rss_mb(self) -> float:
         return self.tree_rss_kib * 1024 / 1e6
+
+
+@dataclass
+class Runs:
+    """One contender's runs, and for each why it failed (None: it did not).
+
+    A failed run does not stop the others: how often a contender fails is a
+    finding too. Every figure comes from the successful runs only. Benchmarks
+    subclass it with the contender's own name and details (its fields are
+    keyword-only, so a subclass's come first).
+    """
+
+    runs: list[Run] = field(default_factory=list, kw_only=True)
+    failures: list[str | None] = field(default_factory=list, kw_only=True)
+
+    @property
+    def ok_runs(self) -> list[Run]:
+        return [r for r, failure in zip(self.runs, self.failures, strict=True) if failure is None]
+
+    @property
+    def failed(self) -> int:
+        return sum(failure is not None for failure in self.failures)
+
+    @property
+    def measured(self) -> bool:
+        return bool(self.ok_runs)
+
+    @property
+    def median_wall_s(self) -> float:
+        return median([r.wall_s for r in self.ok_runs])
+
+    def extra(self, name: str) -> list[Any]:
+        """What the successful runs' contender processes reported as ``name`` (where they did)."""
+        return [r.extra[name] for r in self.ok_runs if name in r.extra]
+
+    def record(self, name: str, k: int, repeat: int, run: Run, failure: str | None) -> None:
+        """Keep run ``k`` (0-based) and print its line; a failed run's output goes to stderr."""
+        self.runs.append(run)
+        self.failures.append(failure)
+        status = f"FAILED: {failure}" if failure else f"{run.wall_s:.2f} s, peak RSS {run.peak_rss_mb:,.0f} MB"
+        print(f"  {name} run {k + 1}/{repeat}: {status}", flush=True)
+        if failure:
+            print(f"--- {name} stdout ---\n{run.stdout}--- {name} stderr ---\n{run.stderr}", file=sys.stderr)
 
 
 def measure(argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Run:

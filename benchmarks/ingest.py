@@ -26,24 +26,32 @@ reported, never an error; the exit code is 1 only when a contender fails.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import importlib.metadata
 import json
 import os
-import platform
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from _harness import Run, describe_exit, measure, median
+from _common import (
+    BenchError,
+    aligned,
+    cached_demo,
+    environment,
+    fmt_ratio,
+    ridp_env,
+    verdict,
+    wait_for_demo,
+    warm_page_cache,
+    write_json,
+)
+from _harness import Run, Runs, describe_exit, measure, median
 
 SEED = 2026
 DEFAULT_ROWS = 10_000_000
@@ -51,7 +59,6 @@ DEFAULT_REPEAT = 3
 DEFAULT_WORKDIR = Path(__file__).resolve().parent / "out"  # git-ignored
 GOAL_WALL_RATIO = 2.5  # ridp's median wall time at most this many DuckDB scans
 GOAL_PEAK_MB = 2000.0  # 2 GB, in ridp's own units (1 GB = 1000**3 bytes)
-WAIT_POLL_SECONDS = 30.0
 
 RIDP, DUCKDB, PANDAS = "ridp", "duckdb scan", "pandas read_csv"
 CONTENDERS = (RIDP, DUCKDB, PANDAS)
@@ -84,39 +91,10 @@ done = time.perf_counter()
 print(json.dumps({"rows": len(frame), "import_s": imported - start, "work_s": done - imported}))
 """
 
-GENERATE = """\
-import json, sys
-from pathlib import Path
-from ridp.demo import generate_city
-city = generate_city(Path(sys.argv[1]), rows=int(sys.argv[2]), seed=int(sys.argv[3]))
-print(json.dumps({"requests_csv": str(city.requests_csv), "rows": city.rows}))
-"""
-
-CACHE_MARKER = "bench-cache.json"
-
-
-class BenchError(Exception):
-    """The benchmark cannot go on (setup failed, not a contender's measurement)."""
-
 
 @dataclass
-class Contender:
+class Contender(Runs):
     name: str
-    runs: list[Run] = field(default_factory=list)
-    failures: list[str | None] = field(default_factory=list)  # per run: why it failed, or None
-
-    @property
-    def ok_runs(self) -> list[Run]:
-        """The successful runs: every figure is computed from these only."""
-        return [r for r, failure in zip(self.runs, self.failures, strict=True) if failure is None]
-
-    @property
-    def failed(self) -> int:
-        return sum(failure is not None for failure in self.failures)
-
-    @property
-    def median_wall_s(self) -> float:
-        return median([r.wall_s for r in self.ok_runs])
 
     @property
     def peak_rss_mb(self) -> float:
@@ -127,10 +105,6 @@ class Contender:
         return max(r.tree_rss_mb for r in self.ok_runs)
 
     @property
-    def measured(self) -> bool:
-        return bool(self.ok_runs)
-
-    @property
     def label(self) -> str:
         return f"{self.name} ({self.failed}/{len(self.runs)} runs FAILED)" if self.failed else self.name
 
@@ -138,100 +112,17 @@ class Contender:
 # --- the CSV --------------------------------------------------------------------------------------------------
 
 
-def demo_sources_digest(folder: Path) -> str:
-    """SHA-256 over ``ridp.demo``'s source files: a changed generator invalidates the cache."""
-    digest = hashlib.sha256()
-    for source in sorted(folder.glob("*.py")):
-        digest.update(source.name.encode() + b"\0" + source.read_bytes())
-    return digest.hexdigest()
-
-
-def wait_for_demo(timeout_s: float) -> Path:
-    """Wait until ``ridp.demo`` imports; return its folder.
-
-    The import is tried in a child process: a half-written package is then
-    never cached here, and this process stays small (its size would otherwise
-    count towards every child's peak RSS, see ``_harness.py``).
-    """
-    deadline = time.monotonic() + timeout_s
-    announced = False
-    while True:
-        probe = subprocess.run(
-            [sys.executable, "-c", "import ridp.demo; from ridp.demo import generate_city; print(ridp.demo.__file__)"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if probe.returncode == 0:
-            return Path(probe.stdout.strip().splitlines()[-1]).parent
-        if time.monotonic() >= deadline:
-            raise BenchError(f"ridp.demo is still not importable after {timeout_s / 60:.0f} min:\n{probe.stderr}")
-        if not announced:
-            last = probe.stderr.strip().splitlines()[-1:] or ["?"]
-            print(f"waiting for ridp.demo to become importable ({last[0]}); polling every {WAIT_POLL_SECONDS:.0f} s")
-            announced = True
-        time.sleep(WAIT_POLL_SECONDS)
-
-
 def demo_csv(workdir: Path, rows: int, seed: int, demo_folder: Path) -> Path:
     """The demo city's requests CSV for ``(rows, seed)``, generated once per generator version."""
-    folder = workdir / f"city-{rows}-seed{seed}"
-    digest = demo_sources_digest(demo_folder)
-    marker = folder / CACHE_MARKER
-    if marker.exists():
-        cached = json.loads(marker.read_text())
-        csv = folder / str(cached["requests_csv"])
-        if cached.get("generator") == digest and csv.is_file() and csv.stat().st_size == cached["bytes"]:
-            print(f"using the cached {csv} ({cached['bytes'] / 1e6:,.1f} MB)")
-            return csv
-        print(f"the cached city in {folder} is stale (ridp.demo changed); generating it again")
-    print(f"generating the demo city: {rows:,} rows, seed {seed} ...", flush=True)
-    partial = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=workdir))
-    try:
-        start = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-c", GENERATE, str(partial), str(rows), str(seed)],
-            stdout=subprocess.PIPE,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise BenchError(f"generate_city failed ({describe_exit(done.returncode)}); its error is above")
-        made = json.loads(done.stdout.strip().splitlines()[-1])
-        name = Path(made["requests_csv"]).relative_to(partial).as_posix()
-        size = (partial / name).stat().st_size
-        (partial / CACHE_MARKER).write_text(
-            json.dumps({"rows": rows, "seed": seed, "generator": digest, "requests_csv": name, "bytes": size})
-        )
-        shutil.rmtree(folder, ignore_errors=True)
-        partial.replace(folder)
-        print(f"generated {size / 1e6:,.1f} MB in {time.perf_counter() - start:.1f} s")
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
-    return folder / name
 
+    def keep(folder: Path, csv: Path) -> dict[str, Any]:
+        return {"requests_csv": csv.relative_to(folder).as_posix(), "bytes": csv.stat().st_size}
 
-def warm_page_cache(path: Path) -> None:
-    """Read the file once (untimed) so the first contender does not also pay for the disk."""
-    buffer = bytearray(1024 * 1024)
-    with path.open("rb") as fh:
-        while fh.readinto(buffer):
-            pass
+    folder, cached = cached_demo(workdir, rows, seed, demo_folder, "requests_csv", keep)
+    return folder / str(cached["requests_csv"])
 
 
 # --- contenders -----------------------------------------------------------------------------------------------
-
-
-def ridp_env(home: Path) -> dict[str, str]:
-    """This environment with ``RIDP_HOME`` set to a fresh workspace.
-
-    Inherited ``RIDP_*`` settings and ``DATABASE_URL`` are dropped, so every
-    run measures ridp's defaults on a fresh SQLite workspace whatever the
-    caller's shell (or ``make``, which exports ``RIDP_HOME``) holds.
-    """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RIDP_") and k != "DATABASE_URL"}
-    env["RIDP_HOME"] = str(home)
-    return env
 
 
 def ridp_executable() -> Path:
@@ -302,10 +193,6 @@ def ratio(numerator: float, denominator: float) -> float | None:
     return numerator / denominator if denominator > 0 else None
 
 
-def fmt_ratio(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}x"
-
-
 def table(contenders: dict[str, Contender], rows: int) -> str:
     header = ("contender", "median wall s", "min-max s", "in-child work s", "peak RSS MB", "tree RSS MB", "rows")
     lines: list[Sequence[str]] = [header]
@@ -327,16 +214,7 @@ def table(contenders: dict[str, Contender], rows: int) -> str:
                 ", ".join(f"{n:,}" if n is not None else "?" for n in sorted(counted, key=lambda n: n or -1)),
             )
         )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    out = []
-    for i, line in enumerate(lines):
-        cells = [
-            cell.ljust(w) if j == 0 else cell.rjust(w) for j, (cell, w) in enumerate(zip(line, widths, strict=True))
-        ]
-        out.append("  ".join(cells))
-        if i == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out)
+    return aligned(lines)
 
 
 def summarise(contenders: dict[str, Contender], rows: int) -> dict[str, Any]:
@@ -386,37 +264,10 @@ def print_report(
     goals = summary["goals"]
     if "wall" in goals:
         g = goals["wall"]
-        print(f"goal {g['target']}: {fmt_ratio(g['value'])} -> {'PASS' if g['pass'] else 'NOT YET'}")
+        print(f"goal {g['target']}: {fmt_ratio(g['value'])} -> {verdict(g['pass'])}")
     if "peak_rss" in goals:
         g = goals["peak_rss"]
-        print(f"goal {g['target']}: {g['value_mb']:,.0f} MB -> {'PASS' if g['pass'] else 'NOT YET'}")
-
-
-def environment() -> dict[str, Any]:
-    def version(package: str) -> str | None:
-        try:
-            return importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            return None
-
-    mem_total_kib = None
-    meminfo = Path("/proc/meminfo")
-    if meminfo.exists():
-        m = re.search(r"MemTotal:\s+(\d+) kB", meminfo.read_text())
-        mem_total_kib = int(m.group(1)) if m else None
-    return {
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "mem_total_mb": mem_total_kib * 1024 / 1e6 if mem_total_kib else None,
-        "versions": {p: version(p) for p in ("ridp", "duckdb", "pandas", "pyarrow")},
-    }
-
-
-def write_json(path: Path, payload: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2) + "\n")
-    tmp.replace(path)
+        print(f"goal {g['target']}: {g['value_mb']:,.0f} MB -> {verdict(g['pass'])}")
 
 
 # --- main -----------------------------------------------------------------------------------------------------
@@ -465,17 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Interleaved (ridp, duckdb, pandas, ridp, ...) so a slow spell of the machine hits all contenders alike.
         for k in range(args.repeat):
             for c in contenders.values():
-                # A failed run does not stop the others: how often a contender fails is a finding too.
                 run = RUNNERS[c.name](csv, workdir)
-                failure = check(c.name, run)
-                c.runs.append(run)
-                c.failures.append(failure)
-                status = f"FAILED: {failure}" if failure else f"{run.wall_s:.2f} s, peak RSS {run.peak_rss_mb:,.0f} MB"
-                print(f"  {c.name} run {k + 1}/{args.repeat}: {status}", flush=True)
-                if failure:
-                    print(
-                        f"--- {c.name} stdout ---\n{run.stdout}--- {c.name} stderr ---\n{run.stderr}", file=sys.stderr
-                    )
+                c.record(c.name, k, args.repeat, run, check(c.name, run))
     except BenchError as exc:
         print(f"benchmark error: {exc}", file=sys.stderr)
         return 2
@@ -497,7 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "seed": SEED,
             "repeat": args.repeat,
             "csv": {"path": str(csv), "bytes": csv.stat().st_size},
-            "environment": environment(),
+            "environment": environment(("ridp", "duckdb", "pandas", "pyarrow")),
             "load_average_1min": {"before": load_before, "after": os.getloadavg()[0]},
             "contenders": {
                 c.name: {

@@ -48,25 +48,34 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from _harness import Run, describe_exit, measure, median
-from _readiness_data import BenchError, City, default_cache, demo_parquet, wait_for_demo, warm_page_cache
+from _common import (
+    BENCH_VENV,
+    SKIPPED_NO_VENV,
+    BenchError,
+    aligned,
+    environment,
+    fmt_ratio,
+    poll_import,
+    ridp_env,
+    verdict,
+    wait_for_demo,
+    warm_page_cache,
+    write_json,
+)
+from _harness import Run, Runs, describe_exit, measure, median
+from _readiness_data import City, default_cache, demo_parquet
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 CONTENDERS_SCRIPT = HERE / "_readiness_contenders.py"
-DEFAULT_BENCH_VENV = ROOT / ".venv-bench"
 DEFAULT_RESULTS = HERE / "out"  # git-ignored
 SEED = 2026
 DEFAULT_ROWS = 10_000_000
@@ -76,8 +85,6 @@ HEAVY_BY_DEFAULT_ROWS = 1_000_000  # GE and ydata take minutes and ~10 GB at 10M
 GOAL_VS_FASTEST = 1.0  # ridp at most this many times the faster of SUMMARIZE and polars
 GOAL_HEAVY_FACTOR = 25.0  # GE and ydata-profiling at least this many times slower than ridp, per row
 GOAL_PEAK_GB = 2.0
-WAIT_POLL_SECONDS = 30.0
-SKIPPED_NO_VENV = "skipped: .venv-bench missing, run `make bench-setup`"
 
 
 @dataclass(frozen=True)
@@ -102,28 +109,10 @@ BY_KEY = {s.key: s for s in SPECS}
 
 
 @dataclass
-class Contender:
+class Contender(Runs):
     spec: Spec
     city: City | None = None  # the input it runs on (heavy references may use a smaller one)
     skipped: str | None = None
-    runs: list[Run] = field(default_factory=list)
-    failures: list[str | None] = field(default_factory=list)
-
-    @property
-    def ok_runs(self) -> list[Run]:
-        return [r for r, failure in zip(self.runs, self.failures, strict=True) if failure is None]
-
-    @property
-    def failed(self) -> int:
-        return sum(failure is not None for failure in self.failures)
-
-    @property
-    def measured(self) -> bool:
-        return bool(self.ok_runs)
-
-    @property
-    def median_wall_s(self) -> float:
-        return median([r.wall_s for r in self.ok_runs])
 
     @property
     def peak_rss_gb(self) -> float:
@@ -134,18 +123,13 @@ class Contender:
         assert self.city is not None
         return self.median_wall_s / self.city.rows
 
-    def extra(self, name: str) -> list[Any]:
-        return [r.extra[name] for r in self.ok_runs if name in r.extra]
-
 
 # --- running ----------------------------------------------------------------------------------------------------
 
 
 def clean_env(home: Path | None = None) -> dict[str, str]:
     """This environment without ridp's settings (so ridp runs with its defaults), analytics and progress bars off."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RIDP_") and k != "DATABASE_URL"}
-    if home is not None:
-        env["RIDP_HOME"] = str(home)
+    env = ridp_env(home)
     # Nothing may phone home from here (and a blocked request would only add a timeout to the figures).
     env.update(GX_ANALYTICS_ENABLED="false", YDATA_PROFILING_NO_ANALYTICS="True", MPLBACKEND="Agg", TQDM_DISABLE="1")
     return env
@@ -190,35 +174,11 @@ def check(c: Contender, run: Run) -> str | None:
 
 def wait_for_assess(timeout_s: float) -> str | None:
     """Wait until ``ridp.readiness.assess`` imports; None when it does, else the last error."""
-    deadline = time.monotonic() + timeout_s
-    announced = False
-    while True:
-        probe = subprocess.run(
-            [sys.executable, "-c", "from ridp.readiness import CanonicalMapping, assess"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if probe.returncode == 0:
-            return None
-        last = (probe.stderr.strip().splitlines() or ["?"])[-1]
-        if time.monotonic() >= deadline:
-            return last
-        if not announced:
-            print(f"waiting for ridp.readiness.assess ({last}); polling every {WAIT_POLL_SECONDS:.0f} s", flush=True)
-            announced = True
-        time.sleep(WAIT_POLL_SECONDS)
+    probe = poll_import("from ridp.readiness import CanonicalMapping, assess", "ridp.readiness.assess", timeout_s)
+    return None if probe.returncode == 0 else (probe.stderr.strip().splitlines() or ["?"])[-1]
 
 
 # --- report ---------------------------------------------------------------------------------------------------
-
-
-def fmt_ratio(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}x"
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "NOT YET"
 
 
 def table(contenders: Sequence[Contender], ridp: Contender | None) -> str:
@@ -258,19 +218,7 @@ def table(contenders: Sequence[Contender], ridp: Contender | None) -> str:
                 vs,
             )
         )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    out = []
-    for i, line in enumerate(lines):
-        if i in notes:
-            out.append(f"{line[0].ljust(widths[0])}  {notes[i]}")
-            continue
-        cells = (
-            cell.ljust(w) if j == 0 else cell.rjust(w) for j, (cell, w) in enumerate(zip(line, widths, strict=True))
-        )
-        out.append("  ".join(cells))
-        if i == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out)
+    return aligned(lines, notes)
 
 
 def summarise(by_key: dict[str, Contender]) -> dict[str, Any]:
@@ -357,28 +305,6 @@ def print_report(contenders: Sequence[Contender], goals: dict[str, Any], city: C
         )
 
 
-def environment(bench_python: Path | None) -> dict[str, Any]:
-    def versions(python: Path, packages: Sequence[str]) -> dict[str, str | None]:
-        script = (
-            "import importlib.metadata as m, json, sys\n"
-            "def v(p):\n"
-            "    try:\n        return m.version(p)\n    except m.PackageNotFoundError:\n        return None\n"
-            "print(json.dumps({p: v(p) for p in sys.argv[1:]}))"
-        )
-        done = subprocess.run([str(python), "-c", script, *packages], capture_output=True, text=True, check=False)
-        return json.loads(done.stdout) if done.returncode == 0 else {}
-
-    return {
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "versions": versions(Path(sys.executable), ("ridp", "duckdb", "ibis-framework", "pandas", "pyarrow")),
-        "bench_versions": versions(bench_python, ("polars", "great-expectations", "ydata-profiling", "pandas"))
-        if bench_python
-        else None,
-    }
-
-
 # --- main -----------------------------------------------------------------------------------------------------
 
 
@@ -407,9 +333,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help=f"comma-separated subset of: {', '.join(s.key for s in SPECS)} (default all)",
     )
     parser.add_argument("--cache", type=Path, default=None, help="where the demo city is kept (~/.cache/ridp-bench)")
-    parser.add_argument(
-        "--bench-venv", type=Path, default=DEFAULT_BENCH_VENV, help="the references' venv (.venv-bench)"
-    )
+    parser.add_argument("--bench-venv", type=Path, default=BENCH_VENV, help="the references' venv (.venv-bench)")
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="folder of the JSON results")
     parser.add_argument(
         "--wait-minutes", type=float, default=0.0, help="how long to wait for ridp.readiness to become importable"
@@ -474,16 +398,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if c.skipped:
                     continue
                 run = run_contender(c, bench_python, scratch)
-                failure = check(c, run)
-                c.runs.append(run)
-                c.failures.append(failure)
-                status = f"FAILED: {failure}" if failure else f"{run.wall_s:.2f} s, peak RSS {run.peak_rss_mb:,.0f} MB"
-                print(f"  {c.spec.key} run {k + 1}/{args.repeat}: {status}", flush=True)
-                if failure:
-                    print(
-                        f"--- {c.spec.key} stdout ---\n{run.stdout}--- {c.spec.key} stderr ---\n{run.stderr}",
-                        file=sys.stderr,
-                    )
+                c.record(c.spec.key, k, args.repeat, run, check(c, run))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -499,7 +414,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seed": SEED,
         "repeat": args.repeat,
         "parquet": {"path": str(city.parquet), "bytes": city.bytes, "types": city.types},
-        "environment": environment(bench_python if has_bench else None),
+        "environment": environment(
+            ("ridp", "duckdb", "ibis-framework", "pandas", "pyarrow"),
+            bench_python if has_bench else None,
+            ("polars", "great-expectations", "ydata-profiling", "pandas"),
+        ),
         "load_average_1min": {"before": load_before, "after": os.getloadavg()[0]},
         "goals": goals,
         "contenders": {
@@ -527,9 +446,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for c in contenders
         },
     }
-    tmp = results.with_name(results.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n")
-    tmp.replace(results)
+    write_json(results, payload)
     print(f"results: {results}")
     crashed = any(c.failed for c in contenders) or any(c.skipped and c.skipped.startswith("FAILED") for c in contenders)
     return 1 if crashed else 0
