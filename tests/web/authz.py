@@ -229,5 +229,19 @@ API: dict[str, object] = {
     "get_readiness_run": EVERYONE,
     "get_readiness_checks": EVERYONE,
     "set_readiness_checks": DATA,
+    # --- analysis (issue 7) ---
+    "run_analysis": ROWS,
+    "list_analyses": EVERYONE,
+    "get_analysis": EVERYONE,
+    "get_targets": EVERYONE,
+    "set_targets": DATA,
+    "get_work_calendar": EVERYONE,
+    "set_work_calendar": INVENTORY,
+    "compute_baseline": TEAM,
+    "list_briefings": EVERYONE,
+    "create_briefing": TEAM,
+    "get_briefing": EVERYONE,
+    "add_finding": TEAM,
+    "bless_briefing": COACH,
 }
 API_DENY_AS_404 = {"list_audit_entries"}

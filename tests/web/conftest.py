@@ -108,6 +108,9 @@ class World:
     comments: dict[str, Any] = field(default_factory=dict)  # a comment on the charter
     # --- readiness (issue 6) ---
     readiness_runs: dict[str, Any] = field(default_factory=dict)  # a finished readiness run of the dataset
+    # --- analysis (issue 7) ---
+    analysis_runs: dict[str, Any] = field(default_factory=dict)  # a queued service-levels run of the project
+    briefings: dict[str, Any] = field(default_factory=dict)  # a briefing of the project, not blessed
 
 
 @pytest.fixture(autouse=True)
@@ -232,6 +235,7 @@ def _build_world(tmp: Path) -> World:
         world.tokens[name] = raw
     _add_projects(world)
     _add_readiness(world)  # --- readiness (issue 6) ---
+    _add_analysis(world)  # --- analysis (issue 7) ---
     Membership.objects.all()  # memberships are read fresh per request
     return world
 
@@ -377,3 +381,16 @@ def _add_readiness(world: World) -> None:
     with _versions_in_memory():
         for key, slug, who in (("a", "springfield", "analyst"), ("b", "shelbyville", "b_analyst")):
             world.readiness_runs[key], _ = assess_now(world.users[who], slug, "requests")
+
+
+# --- analysis (issue 7) ---
+def _add_analysis(world: World) -> None:
+    """A queued analysis run (never computed: nothing to open) and a briefing of each city's project."""
+    from ridp.workspace import analysis
+
+    for key, slug, who in (("a", "springfield", "analyst"), ("b", "shelbyville", "b_analyst")):
+        project = world.projects[key].pk
+        world.analysis_runs[key] = analysis.request(
+            world.users[who], slug, project, "requests", "service_levels", {}, enqueue=lambda _id: ""
+        )
+        world.briefings[key] = analysis.create_briefing(world.users[who], slug, project, "Week 1 findings")

@@ -31,6 +31,10 @@ OPERATIONS = {
     # metric specs and data readiness (issue 6)
     "list_metrics", "save_metrics", "get_metric", "set_success_metric",
     "run_readiness", "get_readiness", "get_readiness_run", "get_readiness_checks", "set_readiness_checks",
+    # resident-impact analysis (issue 7)
+    "run_analysis", "list_analyses", "get_analysis", "get_targets", "set_targets", "get_work_calendar",
+    "set_work_calendar", "compute_baseline", "list_briefings", "create_briefing", "get_briefing", "add_finding",
+    "bless_briefing",
 }  # fmt: skip
 
 

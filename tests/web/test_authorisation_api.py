@@ -83,6 +83,13 @@ def _bodies(world: Any) -> dict[str, dict[str, Any]]:
         # --- readiness (issue 6) ---
         "run_readiness": {"json": {}},
         "set_readiness_checks": {"json": {"yaml": "checks:\n  - not_null: request_id\n"}},
+        # --- analysis (issue 7) ---
+        "run_analysis": {"json": {"dataset": "requests", "kind": "service_levels", "by": ["type"]}},
+        "set_targets": {"json": {"days": {"pothole": 3}}},
+        "set_work_calendar": {"json": {"holidays": ["2025-01-01"]}},
+        "create_briefing": {"json": {"title": "Matrix briefing"}},
+        "add_finding": {"json": {"run_id": 1, "title": "Matrix finding", "text": "What it shows"}},
+        "bless_briefing": {"json": {"note": "Go on"}},
     }
 
 
@@ -153,6 +160,11 @@ def _url(world: Any, path: str, scope: str, persona: str) -> str:
         # --- readiness (issue 6) ---
         if name == "run_id":
             return str(world.readiness_runs[key].pk) if key else str(MISSING)
+        # --- analysis (issue 7) ---
+        if name == "analysis_id":
+            return str(world.analysis_runs[key].pk) if key else str(MISSING)
+        if name == "briefing_id":
+            return str(world.briefings[key].pk) if key else str(MISSING)
         objects = {"dataset_id": world.datasets, "upload_id": world.uploads, "agreement_id": world.agreements,
                    "invitation_id": world.invitations, "cohort_id": world.cohorts, "project_id": world.projects,
                    "version_id": world.charters, "sign_off_id": world.sign_offs, "member_id": world.project_members,

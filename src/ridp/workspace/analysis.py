@@ -511,7 +511,10 @@ def add_finding(
     require(actor, project.city, "project.edit", obj=project)
     if briefing.blessed_at is not None:
         raise FieldError("briefing", "is blessed and frozen: put new findings in a new briefing")
-    item = get_run(actor, city, project_id, run_id)
+    try:
+        item = get_run(actor, city, project_id, run_id)
+    except NotFoundError:  # the briefing exists: a run named in the request that is not the project's is a bad field
+        raise FieldError("run", f"the project has no analysis run {run_id}") from None
     if item.status != AnalysisRun.Status.DONE:
         raise FieldError("run", f"analysis run {run_id} has not finished ({item.status})")
     title, text = (title or "").strip(), (text or "").strip()
