@@ -132,6 +132,14 @@ WEB: dict[str, dict[str, object]] = {
     "readiness_progress": {"GET": EVERYONE},
     "readiness_report": {"GET": EVERYONE},
     "readiness_checks": {"POST": DATA},
+    # --- analysis (issue 7) ---
+    "analysis": {"GET": EVERYONE},
+    "analysis_start": {"POST": ROWS},
+    "analysis_result": {"GET": EVERYONE},
+    "analysis_export": {"GET": EVERYONE},
+    "briefing_finding": {"POST": TEAM},
+    "briefing_add": {"POST": TEAM},
+    "briefing_bless": {"POST": COACH},
 }
 #: Routes whose success ends the session (so they answer with the login page).
 ENDS_SESSION = {"logout", "logout_everywhere"}

@@ -77,9 +77,13 @@ def _kwargs(world: Any, name: str, scope: str, persona: str) -> dict[str, Any] |
         ("meeting_id", world.meetings),
         ("follow_up_id", world.follow_ups),
         ("comment_id", world.comments),
+        ("analysis_id", world.analysis_runs),  # --- analysis (issue 7) ---
+        ("briefing_id", world.briefings),
     ):
         if f"<int:{arg}>" in pattern:
             kwargs[arg] = pick(objects)
+    if "<str:fmt>" in pattern:
+        kwargs["fmt"] = "csv"
     if "<slug:phase>" in pattern:
         kwargs["phase"] = "scoping" if key else "no-such-phase"
     if "<int:membership_id>" in pattern:

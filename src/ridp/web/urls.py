@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from ridp.web.admin import admin_site
 from ridp.web.api import api
 from ridp.web.views import accounts, agreements, audit, catalog, cohorts, gates, home, meetings, projects, scoping, team
+from ridp.web.views import analysis as analysis_views
 from ridp.web.views import metrics as metric_views
 from ridp.web.views import readiness as readiness_views
 
@@ -78,6 +79,7 @@ urlpatterns = [
         include([*scoping.urlpatterns, *meetings.urlpatterns, *gates.urlpatterns]),
     ),
     path("c/<slug:city>/projects/<int:project_id>/metrics/", include(metric_views.urlpatterns)),
+    path("c/<slug:city>/projects/<int:project_id>/analysis/", include(analysis_views.urlpatterns)),
     path("", include(cohorts.urlpatterns)),
     path("api/", api.urls),
     path("admin/", admin_site.urls),

@@ -33,6 +33,7 @@ SECTIONS: tuple[tuple[str, Any, str], ...] = (
     ("team", gettext_lazy("Team"), "project_team"),
     ("meetings", gettext_lazy("Meetings"), "meetings"),
     ("metrics", gettext_lazy("Metrics"), "metrics"),
+    ("analysis", gettext_lazy("Analysis"), "analysis"),
     ("gates", gettext_lazy("Phase gates"), "gates"),
 )
 

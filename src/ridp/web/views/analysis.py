@@ -1,0 +1,287 @@
+"""A project's analysis (PROGRAM.md §6, §8): start a service-levels or trends run, read its result ranked
+worst first with its chart, download it as CSV or XLSX, and gather findings into the week's briefing that
+the coach blesses.
+
+Thin views over :mod:`ridp.workspace.analysis`. Charts are rendered to SVG on the server (vl-convert,
+offline): no script, nothing from a CDN, nothing the page's Content-Security-Policy must allow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from ridp.analysis import PERIODS, ServiceLevels, Trends
+from ridp.analysis.charts import to_svg
+from ridp.analysis.export import to_csv, to_xlsx
+from ridp.errors import FieldError, RidpError
+from ridp.web.forms_agreements import show_error
+from ridp.web.views.projects import project_context
+from ridp.workspace import analysis
+from ridp.workspace.access import require
+from ridp.workspace.models import AnalysisRun, Dataset, Project, User
+from ridp.workspace.projects import get_project
+
+__all__ = ["urlpatterns"]
+
+SHOWN = ("requests", "still_open", "median_days", "median_days_low", "median_days_high", "p90_days",
+         "share_within_target", "resident_days_waiting")  # fmt: skip
+TOP = 25
+
+
+class RunForm(forms.Form):
+    """What to analyse: a dataset of the city, and the breakdown."""
+
+    dataset = forms.ChoiceField(label=gettext_lazy("Dataset"))
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Analysis"),
+        choices=[("service_levels", gettext_lazy("Service levels")), ("trends", gettext_lazy("Trends"))],
+    )
+    by = forms.CharField(
+        label=gettext_lazy("Break down by"), required=False, initial="type", max_length=300,
+        help_text=gettext_lazy("Comma-separated: type, agency, channel, status, area or a column (service levels)."),
+    )  # fmt: skip
+    period = forms.ChoiceField(
+        label=gettext_lazy("Per period"), required=False, choices=[("", "—"), *((p, p) for p in PERIODS)]
+    )
+    unit = forms.ChoiceField(
+        label=gettext_lazy("Days"),
+        choices=[("calendar", gettext_lazy("calendar days")), ("business", gettext_lazy("business days"))],
+    )
+    freq = forms.ChoiceField(
+        label=gettext_lazy("Trend per"), choices=[("week", gettext_lazy("week")), ("month", gettext_lazy("month"))]
+    )
+
+    def __init__(self, *args: Any, datasets: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["dataset"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(d, d) for d in datasets]
+
+    def params(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        if data["kind"] == "trends":
+            return {"freq": data["freq"]}
+        by = [b.strip() for b in (data.get("by") or "").split(",") if b.strip()]
+        return {"by": by or ["type"], "period": data.get("period") or None, "unit": data["unit"]}
+
+
+class BriefingForm(forms.Form):
+    title = forms.CharField(label=gettext_lazy("Title of the week's briefing"), max_length=200)
+
+
+class FindingForm(forms.Form):
+    title = forms.CharField(label=gettext_lazy("Finding"), max_length=200)
+    text = forms.CharField(
+        label=gettext_lazy("What it shows"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    briefing = forms.TypedChoiceField(label=gettext_lazy("Briefing"), coerce=int)
+
+    def __init__(self, *args: Any, briefings: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["briefing"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = briefings
+
+
+class BlessForm(forms.Form):
+    note = forms.CharField(label=gettext_lazy("The coach's words"), max_length=4000, required=False)
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _datasets(project: Project) -> list[str]:
+    return list(Dataset.objects.filter(city=project.city).order_by("name").values_list("name", flat=True))
+
+
+def _open_briefings(project: Project) -> list[tuple[int, str]]:
+    return [(b.pk, b.title) for b in project.briefings.filter(blessed_at__isnull=True).order_by("-week", "-id")]
+
+
+def _page(
+    request: HttpRequest, project: Project, *, form: RunForm | None = None, briefing_form: BriefingForm | None = None,
+    status: int = 200,
+) -> HttpResponse:  # fmt: skip
+    user = _user(request)
+    context = project_context(user, project, "analysis")
+    context |= {
+        "runs": analysis.list_runs(user, project.city.slug, project.pk)[:30],
+        "briefings": analysis.list_briefings(user, project.city.slug, project.pk),
+        "form": form or RunForm(datasets=_datasets(project)),
+        "briefing_form": briefing_form or BriefingForm(),
+        "bless_form": BlessForm(),
+    }
+    return render(request, "ridp/analysis/analysis.html", context, status=status)
+
+
+@login_required
+@require_GET
+def analysis_page(request: HttpRequest, city: str, project_id: int) -> HttpResponse:
+    return _page(request, get_project(_user(request), city, project_id))
+
+
+@login_required
+@require_POST
+def analysis_start(request: HttpRequest, city: str, project_id: int) -> HttpResponse:
+    user = _user(request)
+    project = get_project(user, city, project_id)
+    require(user, project.city, "rows.read", obj=project)
+    form = RunForm(request.POST, datasets=_datasets(project))
+    if form.is_valid():
+        try:
+            item = analysis.request(user, city, project_id, form.cleaned_data["dataset"], form.cleaned_data["kind"],
+                                    form.params())  # fmt: skip
+        except FieldError as exc:
+            show_error(form, exc, aliases={"mapping": "dataset", "targets": "dataset", "start": "dataset"})
+        except RidpError as exc:
+            form.add_error("dataset", str(exc))
+        else:
+            return redirect("analysis_result", city=city, project_id=project_id, analysis_id=item.pk)
+    return _page(request, project, form=form, status=400)
+
+
+def _table(result: ServiceLevels | Trends) -> tuple[list[str], list[list[Any]]]:
+    if isinstance(result, ServiceLevels):
+        frame = result.ranked("median_days" if "median_days" in result.columns else "requests", top=TOP)
+        columns = [*result.by, *(["period"] if result.period else []), *[c for c in SHOWN if c in frame.columns]]
+    else:
+        frame = result.to_pandas().tail(TOP)
+        columns = [c for c in ("period", "value", "requests", "trend", "seasonal") if c in frame.columns]
+    rows = [[_cell(v) for v in row] for row in frame[columns].itertuples(index=False)]
+    return columns, rows
+
+
+def _cell(value: Any) -> Any:
+    if value is None or value != value:
+        return "—"
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+@login_required
+@require_GET
+def analysis_result(request: HttpRequest, city: str, project_id: int, analysis_id: int) -> HttpResponse:
+    user = _user(request)
+    item = analysis.get_run(user, city, project_id, analysis_id)
+    project = item.project
+    context = project_context(user, project, "analysis") | {"run": item}
+    if item.status == AnalysisRun.Status.DONE:
+        result = analysis.result_of(item)
+        assert isinstance(result, (ServiceLevels, Trends))
+        context["columns"], context["rows"] = _table(result)
+        context["summary"] = result.summary()
+        chart = (
+            result.chart()
+            if isinstance(result, Trends)
+            else result.chart("median_days" if "median_days" in result.columns else "requests")
+        )
+        context["chart"] = mark_safe(to_svg(chart))  # noqa: S308  (vl-convert's SVG of our own spec)
+        context["finding_form"] = FindingForm(briefings=_open_briefings(project))
+    template = "ridp/analysis/_progress.html" if request.headers.get("HX-Request") else "ridp/analysis/result.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def analysis_export(request: HttpRequest, city: str, project_id: int, analysis_id: int, fmt: str) -> HttpResponse:
+    item = analysis.get_run(_user(request), city, project_id, analysis_id)
+    if fmt not in ("csv", "xlsx"):
+        return HttpResponse(_("Export as csv or xlsx."), status=404, content_type="text/plain; charset=utf-8")
+    if item.status != AnalysisRun.Status.DONE:
+        return HttpResponse(_("The analysis has not finished."), status=409, content_type="text/plain; charset=utf-8")
+    frame = analysis.result_of(item).to_pandas()
+    name = f"{item.dataset_version.dataset.name}-{item.kind}-run{item.pk}.{fmt}".replace(" ", "_")
+    if fmt == "csv":
+        response = HttpResponse(to_csv(frame), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(
+            to_xlsx(frame, sheet=item.kind),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+@require_POST
+def briefing_add(request: HttpRequest, city: str, project_id: int) -> HttpResponse:
+    user = _user(request)
+    project = get_project(user, city, project_id)
+    require(user, project.city, "project.edit", obj=project)
+    form = BriefingForm(request.POST)
+    if form.is_valid():
+        try:
+            item = analysis.create_briefing(user, city, project_id, form.cleaned_data["title"])
+        except FieldError as exc:
+            show_error(form, exc)
+        else:
+            messages.success(request, _("Briefing “%(title)s” started.") % {"title": item.title})
+            return redirect("analysis", city=city, project_id=project_id)
+    return _page(request, project, briefing_form=form, status=400)
+
+
+@login_required
+@require_POST
+def briefing_finding(request: HttpRequest, city: str, project_id: int, analysis_id: int) -> HttpResponse:
+    user = _user(request)
+    item = analysis.get_run(user, city, project_id, analysis_id)
+    require(user, item.project.city, "project.edit", obj=item.project)
+    form = FindingForm(request.POST, briefings=_open_briefings(item.project))
+    if form.is_valid():
+        try:
+            analysis.add_finding(user, city, project_id, form.cleaned_data["briefing"], item.pk,
+                                 title=form.cleaned_data["title"], text=form.cleaned_data["text"],
+                                 column="median_days" if item.kind == "service_levels" else "value")  # fmt: skip
+        except FieldError as exc:
+            show_error(form, exc, aliases={"run": "briefing", "column": "title"})
+        else:
+            messages.success(request, _("The finding is in the briefing."))
+            return redirect("analysis", city=city, project_id=project_id)
+    messages.error(request, "; ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect("analysis_result", city=city, project_id=project_id, analysis_id=item.pk)
+
+
+@login_required
+@require_POST
+def briefing_bless(request: HttpRequest, city: str, project_id: int, briefing_id: int) -> HttpResponse:
+    user = _user(request)
+    briefing = analysis.get_briefing(user, city, project_id, briefing_id)
+    require(user, briefing.project.city, "meeting.bless", obj=briefing.project)
+    form = BlessForm(request.POST)
+    if form.is_valid():
+        try:
+            analysis.bless_briefing(user, city, project_id, briefing_id, form.cleaned_data["note"])
+        except FieldError as exc:
+            messages.error(request, exc.reason)
+        else:
+            messages.success(request, _("The briefing is blessed."))
+    return redirect("analysis", city=city, project_id=project_id)
+
+
+urlpatterns: list[URLPattern] = [
+    path("", analysis_page, name="analysis"),
+    path("run/", analysis_start, name="analysis_start"),
+    path("<int:analysis_id>/", analysis_result, name="analysis_result"),
+    path("<int:analysis_id>/export/<str:fmt>/", analysis_export, name="analysis_export"),
+    path("<int:analysis_id>/finding/", briefing_finding, name="briefing_finding"),
+    path("briefings/", briefing_add, name="briefing_add"),
+    path("briefings/<int:briefing_id>/bless/", briefing_bless, name="briefing_bless"),
+]

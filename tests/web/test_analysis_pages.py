@@ -1,0 +1,73 @@
+"""Analysis in the browser: run service levels, read them worst first with the chart (SVG, no script),
+download formula-safe CSV and XLSX, add a finding to the week's briefing, and the coach's blessing."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from typing import Any
+
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from tests.web.conftest import CANARY, csrf_post
+
+
+def _url(world: Any, name: str, key: str = "a", **extra: Any) -> str:
+    city = "springfield" if key == "a" else "shelbyville"
+    return reverse(name, kwargs={"city": city, "project_id": world.projects[key].pk, **extra})
+
+
+def test_a_run_its_result_exports_a_finding_and_the_blessing(world, as_persona):
+    from ridp.workspace.mapping import map_dataset
+    from ridp.workspace.models import AnalysisRun, Briefing
+
+    map_dataset(world.users["analyst"], "springfield", "requests", accept=True)
+    analyst = as_persona("analyst")
+    page = analyst.get(_url(world, "analysis"))
+    assert page.status_code == 200 and b"Run an analysis" in page.content
+    assert f'href="{_url(world, "analysis")}"'.encode() in analyst.get(_url(world, "project")).content  # the tab
+    started = csrf_post(analyst, _url(world, "analysis_start"),
+                        {"dataset": "requests", "kind": "service_levels", "by": "type", "unit": "calendar",
+                         "freq": "week", "period": ""})  # fmt: skip
+    run = AnalysisRun.objects.filter(project=world.projects["a"], status="done").latest("id")
+    assert started.status_code == 302 and started["Location"] == _url(world, "analysis_result", analysis_id=run.pk)
+    result = analyst.get(started["Location"])
+    text = html.unescape(result.content.decode())
+    assert result.status_code == 200 and "<svg" in text and "<script" not in text.split("</header>", 1)[-1]
+    assert "The figures, worst first" in text and "streetlight" in text and "Kaplan-Meier" in text
+    assert "Alice Example" not in text and CANARY not in text
+
+    exported = analyst.get(_url(world, "analysis_export", analysis_id=run.pk, fmt="csv"))
+    assert exported["Content-Disposition"].endswith('.csv"')
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode(), newline="")))
+    assert sorted(r["type"] for r in rows) == ["graffiti", "pothole", "streetlight"]
+    sheet = load_workbook(io.BytesIO(analyst.get(_url(world, "analysis_export", analysis_id=run.pk, fmt="xlsx")).content))
+    assert sheet.active is not None and sheet.active.max_row == 4
+    assert analyst.get(_url(world, "analysis_export", analysis_id=run.pk, fmt="pdf")).status_code == 404
+
+    briefing = world.briefings["a"]
+    added = csrf_post(analyst, _url(world, "briefing_finding", analysis_id=run.pk),
+                      {"title": "Graffiti stays", "text": "=1+1 is text here", "briefing": briefing.pk})  # fmt: skip
+    assert added.status_code == 302
+    listing = html.unescape(analyst.get(_url(world, "analysis")).content.decode())
+    assert "Graffiti stays" in listing and "=1+1 is text here" in listing and "Bless this briefing" not in listing
+    coach = as_persona("coach")
+    assert "Bless this briefing" in coach.get(_url(world, "analysis")).content.decode()
+    blessed = csrf_post(coach, _url(world, "briefing_bless", briefing_id=briefing.pk), {"note": "Go on"})
+    assert blessed.status_code == 302 and Briefing.objects.get(pk=briefing.pk).blessed_by == world.users["coach"]
+    assert csrf_post(analyst, _url(world, "briefing_bless", briefing_id=briefing.pk), {}).status_code == 403
+
+
+def test_a_viewer_reads_but_cannot_run_and_a_bad_breakdown_comes_back_beside_the_field(world, as_persona):
+    viewer = as_persona("viewer")
+    page = viewer.get(_url(world, "analysis")).content.decode()
+    assert "Run an analysis" not in page and "Start this week" not in page
+    refused = csrf_post(viewer, _url(world, "analysis_start"), {"dataset": "requests", "kind": "service_levels"})
+    assert refused.status_code == 403
+    analyst = as_persona("analyst")
+    bad = csrf_post(analyst, _url(world, "analysis_start"),
+                    {"dataset": "requests", "kind": "service_levels", "by": "resident_name", "unit": "calendar",
+                     "freq": "week"})  # fmt: skip
+    assert bad.status_code == 400 and "personal or sensitive column" in html.unescape(bad.content.decode())
