@@ -255,3 +255,16 @@ def test_a_short_series_says_it_is_too_short():
     result = trends(requests(POTHOLES), MAPPING, freq="week", as_of=AS_OF)
     assert result.changes == () and result.seasonality is None
     assert any("too few" in n for n in result.notes)
+
+
+def test_the_backlog_over_time_by_hand():
+    rows = [("a", "Pothole", "2024-01-01", "2024-01-03", "Closed", "1"), ("b", "Pothole", "2024-01-02", None, "Open", "1"),
+            ("c", "Pothole", "2024-01-09", "2024-01-20", "Closed", "1"), ("d", "Pothole", "2024-01-16", None, "Open", "1"),
+            ("e", "Pothole", "2024-01-10", "2024-01-05", "Closed", "1")]  # fmt: skip
+    result = trends(requests(rows), MAPPING, freq="week", measure="backlog", as_of=datetime(2024, 2, 5))
+    frame = result.to_pandas()
+    # weeks from Monday: open at each week's end, and their mean age then (e closed "before" it opened: still open)
+    assert list(frame["value"]) == [1, 3, 3, 3, 3]
+    assert list(frame["mean_age_days"]) == pytest.approx([6, (13 + 5 + 6) / 3, (20 + 12 + 6) / 3, (27 + 19 + 13) / 3,
+                                                          (34 + 26 + 20) / 3])  # fmt: skip
+    assert result.unit == "requests open at the end of the week"

@@ -224,3 +224,24 @@ def test_a_target_table_that_misses_types_says_which_with_counts(stored_table):
     assert sum(missing.values()) == len(data) - int(top.iloc[0])
     assert pd.isna(result.row(type=top.index[1])["share_within_target"])
     assert "No target for" in result.summary()
+
+
+@pytest.mark.parametrize("export", CITIES[:3], ids=str)
+def test_the_monthly_backlog_equals_a_count_at_each_month_end(stored_table, export):
+    from ridp.analysis import trends
+
+    result = trends(stored_table(export.source), mapping_of(export), freq="month", measure="backlog").to_pandas()
+    frame = raw_text(export.source)
+    formats = expected(export).formats
+    opened = parse_local(frame[export.fields["opened"]], formats["opened"], export.timezone)
+    closed = parse_local(frame[export.fields["closed"]], formats["closed"], export.timezone)
+    as_of = max(opened.max(), closed.max())
+    closes = closed.where((closed >= opened) & (closed <= as_of))
+    assert len(result) > 0
+    for period, value, age in zip(result["period"], result["value"], result["mean_age_days"], strict=True):
+        month_end = period + pd.DateOffset(months=1)
+        open_then = opened.notna() & (opened < month_end) & ~(closes < month_end)
+        assert value == int(open_then.sum()), period
+        if value:
+            expected_age = ((month_end - opened[open_then]).dt.total_seconds() / 86400).mean()
+            assert age == pytest.approx(expected_age, rel=1e-9), period

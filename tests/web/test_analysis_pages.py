@@ -43,7 +43,9 @@ def test_a_run_its_result_exports_a_finding_and_the_blessing(world, as_persona):
     assert exported["Content-Disposition"].endswith('.csv"')
     rows = list(csv.DictReader(io.StringIO(exported.content.decode(), newline="")))
     assert sorted(r["type"] for r in rows) == ["graffiti", "pothole", "streetlight"]
-    sheet = load_workbook(io.BytesIO(analyst.get(_url(world, "analysis_export", analysis_id=run.pk, fmt="xlsx")).content))
+    sheet = load_workbook(
+        io.BytesIO(analyst.get(_url(world, "analysis_export", analysis_id=run.pk, fmt="xlsx")).content)
+    )
     assert sheet.active is not None and sheet.active.max_row == 4
     assert analyst.get(_url(world, "analysis_export", analysis_id=run.pk, fmt="pdf")).status_code == 404
 

@@ -44,7 +44,7 @@ from ridp.readiness._canonical import CanonicalMapping, parse_datetime
 __all__ = ["LevelChange", "Seasonality", "Trends", "trends"]
 
 Freq = Literal["week", "month"]
-Measure = Literal["requests", "median_days"]
+Measure = Literal["requests", "median_days", "backlog"]
 _SEASON: Final = {"week": 52, "month": 12}
 _PERIOD_DAYS: Final = {"week": 7.0, "month": 365.25 / 12}
 #: Bai & Perron (2003), Table 2: 5 % critical values of the sequential sup-F(l+1 | l) test, one coefficient
@@ -132,7 +132,8 @@ class Trends:
 
     @property
     def unit(self) -> str:
-        return f"requests a {self.freq}" if self.measure == "requests" else "days (median to close)"
+        return {"requests": f"requests a {self.freq}", "median_days": "days (median to close)",
+                "backlog": f"requests open at the end of the {self.freq}"}[self.measure]  # fmt: skip
 
     def summary(self) -> str:
         what = " and ".join(f"{k} in {', '.join(v)}" for k, v in self.where.items()) or "all requests"
@@ -196,8 +197,8 @@ def trends(
     """
     if freq not in _SEASON:
         raise FieldError("freq", f"{freq!r} is week or month")
-    if measure not in ("requests", "median_days"):
-        raise FieldError("measure", f"{measure!r} is requests or median_days")
+    if measure not in ("requests", "median_days", "backlog"):
+        raise FieldError("measure", f"{measure!r} is requests, median_days or backlog")
     if not 0 <= max_changes <= 10:
         raise FieldError("max_changes", "is between 0 and 10")
     columns = list(table.columns)
@@ -205,8 +206,8 @@ def trends(
     if opened_col is None:
         raise FieldError("mapping", "no column is mapped to opened")
     closed_col = mapping.column("closed")
-    if measure == "median_days" and closed_col is None:
-        raise FieldError("measure", "median_days needs a column mapped to closed")
+    if measure in ("median_days", "backlog") and closed_col is None:
+        raise FieldError("measure", f"{measure} needs a column mapped to closed")
     engine = _engine(table)
     t = table.mutate(
         __opened=parse_datetime(table[opened_col], mapping.date_formats.get("opened", ()), engine=engine,
@@ -233,12 +234,18 @@ def trends(
         as_of = max(stamps)
     as_of = as_of.replace(tzinfo=None)
     t = t.filter(t["__opened"] <= as_of)
-    if start is not None:
+    if measure == "backlog":
+        # every request opened before a period's end counts, however long ago: no start/end filter on opened
+        frame = _backlog(t, freq, as_of, start, end)
+        start = start or (frame["first"].min().date() if len(frame) else None)
+    if start is not None and measure != "backlog":
         t = t.filter(t["__opened"] >= datetime.combine(start, time.min))
-    if end is not None:
+    if end is not None and measure != "backlog":
         t = t.filter(t["__opened"] < datetime.combine(end + timedelta(days=1), time.min))
     t = t.mutate(__period=t["__opened"].truncate("W" if freq == "week" else "M").date())
-    if measure == "requests":
+    if measure == "backlog":
+        pass
+    elif measure == "requests":
         frame = (
             t.group_by("__period").aggregate(value=t.count(), requests=t.count(), first=t["__opened"].min()).to_pandas()
         )
@@ -265,14 +272,15 @@ def trends(
         full = pd.date_range(frame["period"].min(), frame["period"].max(), freq="W-MON" if freq == "week" else "MS")
         frame = frame.set_index("period").reindex(full).rename_axis("period").reset_index()
         frame[["value", "requests"]] = frame[["value", "requests"]].fillna(0)
-    frame = frame[["period", "value", "requests"]].astype({"value": "float64", "requests": "int64"})
+    extra = ["mean_age_days"] if measure == "backlog" else []
+    frame = frame[["period", "value", "requests", *extra]].astype({"value": "float64", "requests": "int64"})
     seasonality: Seasonality | None = None
     changes: tuple[LevelChange, ...] = ()
     fitted: np.ndarray | None = None
     season = _SEASON[freq]
     segment = min_segment or (8 if freq == "week" else 4)
     y = frame["value"].to_numpy(dtype=float)
-    counts = measure == "requests"
+    counts = measure in ("requests", "backlog")
     if np.isnan(y).any():
         notes.append("Some periods have no estimate (too many requests still open): no tests were run.")
     elif len(y) >= 2 * segment + 1:
@@ -291,6 +299,50 @@ def trends(
     if fitted is not None:
         frame["fitted"] = fitted
     return Trends(freq, measure, filters, as_of, seasonality, changes, tuple(notes), frame)
+
+
+def _backlog(t: ir.Table, freq: Freq, as_of: datetime, start: date | None, end: date | None) -> pd.DataFrame:
+    """Requests open at the end of each period, and their mean age then, from two small aggregates.
+
+    Open at the end ``e`` of a period = opened before ``e`` − closed before ``e``; the sum of their opened
+    times likewise, so their mean age is ``(n·e − Σ opened) / n`` without pairing any period with any request.
+    A close before the open (a data error) or after ``as_of`` does not close a request.
+    """
+    unit = "W" if freq == "week" else "M"
+    seconds = t["__opened"].epoch_seconds().cast("float64")
+    ins = (
+        t.group_by(__period=t["__opened"].truncate(unit).date())
+        .aggregate(n_in=t.count(), s_in=seconds.sum(), first=t["__opened"].min())
+        .to_pandas()
+    )
+    valid = t.filter(t["__closed"].notnull() & (t["__closed"] >= t["__opened"]) & (t["__closed"] <= as_of))
+    outs = (
+        valid.group_by(__period=valid["__closed"].truncate(unit).date())
+        .aggregate(n_out=valid.count(), s_out=valid["__opened"].epoch_seconds().cast("float64").sum())
+        .to_pandas()
+    )
+    if ins.empty:
+        return pd.DataFrame(columns=["period", "value", "requests", "mean_age_days", "first"])
+    ins["__period"], outs["__period"] = pd.to_datetime(ins["__period"]), pd.to_datetime(outs["__period"])
+    last = pd.Timestamp(as_of).to_period("W-SUN" if freq == "week" else "M").start_time  # the backlog runs on
+    periods = pd.date_range(ins["__period"].min(), last, freq="W-MON" if freq == "week" else "MS")
+    frame = pd.DataFrame({"period": periods})
+    frame = frame.merge(ins.rename(columns={"__period": "period"}), on="period", how="left")
+    frame = frame.merge(outs.rename(columns={"__period": "period"}), on="period", how="left")
+    frame[["n_in", "s_in", "n_out", "s_out"]] = frame[["n_in", "s_in", "n_out", "s_out"]].fillna(0.0)
+    step = pd.DateOffset(weeks=1) if freq == "week" else pd.DateOffset(months=1)
+    ends = (frame["period"] + step).astype("datetime64[s]").astype("int64").astype("float64")
+    n_open = frame["n_in"].cumsum() - frame["n_out"].cumsum()
+    s_open = frame["s_in"].cumsum() - frame["s_out"].cumsum()
+    frame["value"] = n_open.round()
+    frame["requests"] = frame["n_in"].astype("int64")  # opened in the period
+    frame["mean_age_days"] = ((n_open * ends - s_open) / n_open.where(n_open > 0)) / 86400
+    frame["first"] = pd.Timestamp(frame["first"].min())
+    if start is not None:
+        frame = frame[frame["period"] >= pd.Timestamp(start)]
+    if end is not None:
+        frame = frame[frame["period"] <= pd.Timestamp(end)]
+    return frame.rename(columns={"period": "__period"})
 
 
 def _whole_periods(

@@ -113,7 +113,9 @@ def trends_(
     dataset: str = typer.Argument(..., help="Dataset name."),
     city: str = typer.Option(..., help="The city."),
     freq: str = typer.Option("week", help="week or month."),
-    measure: str = typer.Option("requests", help="requests (volume) or median_days (time to close)."),
+    measure: str = typer.Option(
+        "requests", help="requests (volume), median_days (time to close) or backlog (open at each period's end)."
+    ),
     where: list[str] = typer.Option([], help="Keep requests where FIELD=VALUE (repeat; values of one field OR)."),
     csv: Path | None = typer.Option(None, help="Write the series to this CSV file."),
     svg: Path | None = typer.Option(None, help="Write the chart to this SVG file."),

@@ -50,7 +50,7 @@ class AnalysisIn(Input):
     end: date | None = None
     # trends
     freq: Literal["week", "month"] | None = None
-    measure: Literal["requests", "median_days"] | None = None
+    measure: Literal["requests", "median_days", "backlog"] | None = None
     where: Annotated[dict[ColumnName, Annotated[list[Value], Field(min_length=1, max_length=200)]],
                      Field(max_length=5)] | None = None  # fmt: skip
     # discovery rate

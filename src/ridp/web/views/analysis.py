@@ -61,6 +61,11 @@ class RunForm(forms.Form):
     freq = forms.ChoiceField(
         label=gettext_lazy("Trend per"), choices=[("week", gettext_lazy("week")), ("month", gettext_lazy("month"))]
     )
+    measure = forms.ChoiceField(
+        label=gettext_lazy("Trend of"), required=False,
+        choices=[("requests", gettext_lazy("requests (volume)")), ("median_days", gettext_lazy("median days to close")),
+                 ("backlog", gettext_lazy("open backlog and its age"))],
+    )  # fmt: skip
 
     def __init__(self, *args: Any, datasets: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -71,7 +76,7 @@ class RunForm(forms.Form):
     def params(self) -> dict[str, Any]:
         data = self.cleaned_data
         if data["kind"] == "trends":
-            return {"freq": data["freq"]}
+            return {"freq": data["freq"], "measure": data.get("measure") or "requests"}
         by = [b.strip() for b in (data.get("by") or "").split(",") if b.strip()]
         return {"by": by or ["type"], "period": data.get("period") or None, "unit": data["unit"]}
 
@@ -159,7 +164,9 @@ def _table(result: ServiceLevels | Trends) -> tuple[list[str], list[list[Any]]]:
         columns = [*result.by, *(["period"] if result.period else []), *[c for c in SHOWN if c in frame.columns]]
     else:
         frame = result.to_pandas().tail(TOP)
-        columns = [c for c in ("period", "value", "requests", "trend", "seasonal") if c in frame.columns]
+        columns = [
+            c for c in ("period", "value", "requests", "mean_age_days", "trend", "seasonal") if c in frame.columns
+        ]
     rows = [[_cell(v) for v in row] for row in frame[columns].itertuples(index=False)]
     return columns, rows
 
