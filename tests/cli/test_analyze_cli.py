@@ -62,6 +62,8 @@ def test_analyze_service_levels_targets_trends_baseline_and_a_blessed_briefing(r
     ridp("metric", "add", "1", str(spec), "--city", "boston", user="ana")
     base = ridp("analyze", "baseline", "1", "on_time", "--city", "boston", user="ana").stdout
     assert "on_time: baseline " in base and "from requests v1" in base and "version 2" in base
+    score = ridp("analyze", "composite", "1", "--city", "boston", user="ana").stdout
+    assert "Composite score" in score and "(1.00 is on target)" in score and "quarter" in score
 
     ridp("analyze", "briefing", "add", "1", "Week 1: who waits longest", "--city", "boston", user="ana")
     found = ridp("analyze", "briefing", "finding", "1", "1", "1", "--city", "boston", "--title", "Slowest types",

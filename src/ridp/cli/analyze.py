@@ -257,6 +257,28 @@ def baseline(
     run(go)
 
 
+@app.command("composite")
+def composite_(
+    project: int = typer.Argument(..., help="Project number."), city: str = typer.Option(..., help="The city.")
+) -> None:
+    """The CityScore-style composite of the project's metrics: actual ÷ target (inverted when lower is better),
+    averaged over the last day, week, month and quarter."""
+
+    def go() -> None:
+        ready()
+        from ridp.workspace.analysis import composite_for
+        from ridp.workspace.people import acting_user
+
+        result = composite_for(acting_user(), city, project)
+        console.print(result.summary(), highlight=False, markup=False)
+        table = Table("metric", "window", "actual", "target", "score", "requests", title="scores", title_justify="left")
+        for record in result.to_pandas().to_dict(orient="records"):
+            table.add_row(*(_fmt(record[c]) for c in ("metric", "window", "actual", "target", "score", "requests")))
+        console.print(table)
+
+    run(go)
+
+
 briefing = typer.Typer(help="Weekly findings briefings: add, add findings, bless, list.", no_args_is_help=True)
 app.add_typer(briefing, name="briefing")
 

@@ -32,11 +32,13 @@ from django.utils import timezone as django_timezone
 
 from ridp.analysis import (
     PERIODS,
+    Composite,
     DiscoveryRate,
     ServiceLevels,
     TargetTable,
     Trends,
     WorkCalendar,
+    composite,
     discovery_rate,
     metric_value,
     service_levels,
@@ -71,6 +73,7 @@ __all__ = [
     "analyze_now",
     "bless_briefing",
     "calendar_for",
+    "composite_for",
     "compute_baseline",
     "create_briefing",
     "get_briefing",
@@ -395,6 +398,24 @@ def list_runs(actor: User, city: str, project_id: int) -> list[AnalysisRun]:
         .select_related("dataset_version__dataset")
         .order_by("-created_at", "-id")
     )
+
+
+# -- the composite score ----------------------------------------------------------------------------------------
+def composite_for(actor: User, city: str, project_id: int, *, engine_url: str | None = None) -> Composite:
+    """The project's CityScore-style composite over its metric specs (each on its own source dataset)."""
+    from ridp.workspace.metric_specs import list_specs, spec_of
+
+    project = get_project(actor, city, project_id)
+    require(actor, project.city, "rows.read", obj=project)
+    items: list[tuple[MetricSpec, Any, CanonicalMapping]] = []
+    for version in list_specs(actor, city, project_id):
+        spec = spec_of(version)
+        dataset = get_dataset(actor, city, spec.source)
+        table = open_table(actor, city, dataset.name, engine_url=engine_url)
+        items.append((spec, table, _mapping(dataset)))
+    if not items:
+        raise FieldError("metrics", "the project has no metric specs: the composite is made of them")
+    return composite(items)
 
 
 # -- the baseline, from the data ------------------------------------------------------------------------------------
