@@ -25,6 +25,7 @@ $(BIN)/.installed: pyproject.toml
 setup: $(BIN)/.installed
 
 demo: setup
+	@$(TIMED) "charts in the browser: Vega and its CSP-safe interpreter (npm)" scripts/vega-js
 	@rm -rf "$(DEMO_HOME)"
 	@$(TIMED) "workspace" $(RIDP_DEMO) init --admin admin
 	@$(TIMED) "demo city ($(DEMO_ROWS) requests)" $(RIDP_DEMO) demo city $(DEMO_DIR) --rows $(DEMO_ROWS)
@@ -40,6 +41,7 @@ demo: setup
 test: setup
 	@$(TIMED) "system packages (PostgreSQL, Chromium)" bash -c "scripts/system-deps --with-postgres --with-browser && scripts/ensure-postgres"
 	@$(TIMED) "axe-core (accessibility checks in the browser tests)" scripts/axe-core
+	@$(TIMED) "charts in the browser: Vega and its CSP-safe interpreter (npm)" scripts/vega-js
 	@$(TIMED) "lint" $(MAKE) --no-print-directory lint
 	@# The two test stages run side by side (each is mostly one busy core): about the time of the longer one.
 	@$(TIMED) "tests: every test on the SQLite store, and the store, web and browser tests on PostgreSQL, side by side" \

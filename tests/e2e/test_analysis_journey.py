@@ -34,8 +34,11 @@ def test_an_analyst_ranks_service_levels_adds_a_finding_and_the_coach_blesses_th
     # the run is a background task: the page follows it, then links to the result
     analyst.page.get_by_role("link", name="Show the result").click(timeout=60_000)
     analyst.page.get_by_role("heading", name="The figures, worst first").wait_for()
+    # the server's SVG becomes a live Vega chart, its expressions interpreted without eval under the CSP
+    analyst.page.locator('figure.chart[data-live="yes"]').wait_for(timeout=15_000)
     analyst.axe()
     assert analyst.page.locator("figure.chart svg").count() == 1
+    assert analyst.page.locator("figure.chart .chart-static").count() == 0
     assert "Kaplan-Meier" in analyst.page.content()
     result_url = analyst.page.url
     analyst.page.get_by_label("Finding", exact=True).fill("Some requests wait for weeks")

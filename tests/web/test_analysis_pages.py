@@ -35,7 +35,12 @@ def test_a_run_its_result_exports_a_finding_and_the_blessing(world, as_persona):
     assert started.status_code == 302 and started["Location"] == _url(world, "analysis_result", analysis_id=run.pk)
     result = analyst.get(started["Location"])
     text = html.unescape(result.content.decode())
-    assert result.status_code == 200 and "<svg" in text and "<script" not in text.split("</header>", 1)[-1]
+    assert result.status_code == 200 and "<svg" in text  # drawn on the server: the chart needs no script
+    body = text.split("</header>", 1)[-1]
+    # the one script element in the page's body is the chart's Vega spec, a data block the browser never runs
+    assert body.count("<script") == 1 and '<script id="chart-spec" type="application/json">' in body
+    assert '"$schema": "https://vega.github.io/schema/vega/v6.json"' in body or "vega/v6" in body
+    assert "ridp/vendor/vega.min.js" in text and "ridp/vendor/vega-interpreter.js" in text
     assert "The figures, worst first" in text and "streetlight" in text and "Kaplan-Meier" in text
     assert "Alice Example" not in text and CANARY not in text
 

@@ -10,7 +10,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from ridp.analysis.service import ServiceLevels
 
-__all__ = ["service_level_chart", "to_svg"]
+__all__ = ["service_level_chart", "to_svg", "to_vega", "trend_chart"]
 
 _LABELS = {
     "median_days": "Median days to close",
@@ -92,3 +92,11 @@ def trend_chart(result: Any) -> Any:
         layers.append(alt.Chart(rules).mark_rule(color="#b91c1c").encode(x="date:T", tooltip=["date:T", "label:N"]))
     what = " and ".join(f"{k}: {', '.join(v)}" for k, v in result.where.items()) or "all requests"
     return alt.layer(*layers).properties(title=f"{unit.capitalize()}, {what}", width=640, height=300)
+
+
+def to_vega(chart: Any) -> dict[str, Any]:
+    """The chart as a Vega spec (compiled from Vega-Lite offline), for the browser's Vega runtime."""
+    import vl_convert as vlc
+
+    spec: dict[str, Any] = vlc.vegalite_to_vega(chart.to_dict(), vl_version="6.4")
+    return spec

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from ridp.analysis import PERIODS, ServiceLevels, Trends
-from ridp.analysis.charts import to_svg
+from ridp.analysis.charts import to_svg, to_vega
 from ridp.analysis.export import to_csv, to_xlsx
 from ridp.errors import FieldError, RidpError
 from ridp.web.forms_agreements import show_error
@@ -201,6 +201,7 @@ def analysis_result(request: HttpRequest, city: str, project_id: int, analysis_i
             else result.chart("median_days" if "median_days" in result.columns else "requests")
         )
         context["chart"] = mark_safe(to_svg(chart))  # noqa: S308  (vl-convert's SVG of our own spec)
+        context["vega_spec"] = to_vega(chart)  # the same chart, live in the browser where script runs
         context["finding_form"] = FindingForm(briefings=_open_briefings(project))
     template = "ridp/analysis/_progress.html" if request.headers.get("HX-Request") else "ridp/analysis/result.html"
     return render(request, template, context)
