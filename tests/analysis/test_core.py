@@ -95,8 +95,12 @@ def test_bad_rows_are_left_out_counted_with_examples_and_the_rest_is_analysed():
     assert result.types_without_target == (("(no type)", 1),)
     assert result.row(type="Pothole")["requests"] == 5
     assert result.row(type=None)["requests"] == 1
+    notes = {x.reason.split(":")[0]: (x.count, x.examples) for x in result.notes}
+    assert notes["have no closed date"] == (2, ("id d", "id e"))  # n3 opened after the analysis date: left out
+    assert notes["have no request type"] == (1, ("id n4",))
     summary = result.summary()
     assert "Left out: 1 closed before they were opened" in summary and "No target for 1 type(s)" in summary
+    assert "Note: 2 have no closed date: kept as still open, censored at their age (e.g. id d, id e)" in summary
 
 
 def test_a_request_closed_after_the_analysis_date_was_still_open_then():
@@ -268,3 +272,29 @@ def test_the_backlog_over_time_by_hand():
     assert list(frame["mean_age_days"]) == pytest.approx([6, (13 + 5 + 6) / 3, (20 + 12 + 6) / 3, (27 + 19 + 13) / 3,
                                                           (34 + 26 + 20) / 3])  # fmt: skip
     assert result.unit == "requests open at the end of the week"
+
+
+def test_charts_bars_with_targets_lines_and_a_heat_map_render_offline():
+    from ridp.analysis.charts import to_png
+
+    rows = [(f"x{i}", kind, f"2024-0{month}-0{day}", f"2024-0{month}-0{day + 2}", "Closed", str(i % 12))
+            for i, (kind, month, day) in enumerate((k, m, d) for k in ("Pothole", "Graffiti") for m in (1, 2, 3)
+                                                    for d in (1, 2, 3))]  # fmt: skip
+    levels = service_levels(requests(rows), MAPPING, by=("type",), as_of=datetime(2024, 4, 30), targets={"Pothole": 3})
+    bars = levels.chart("median_days").to_dict()
+    assert [layer["mark"]["type"] for layer in bars["layer"]] == ["bar", "tick"]  # the type's target as a tick
+    monthly = service_levels(requests(rows), MAPPING, by=("type",), period="month", as_of=datetime(2024, 4, 30),
+                             targets={"Pothole": 3})  # fmt: skip
+    lines = monthly.chart("median_days").to_dict()
+    assert [layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"] for layer in lines["layer"]] == [
+        "line", "line"
+    ]  # fmt: skip
+    by_area = service_levels(requests(rows), MAPPING, by=("area",), period="month", as_of=datetime(2024, 4, 30))
+    heat = by_area.chart("median_days").to_dict()  # 12 areas: more than 10 lines, so a heat map
+    assert heat["mark"]["type"] == "rect" and heat["encoding"]["color"]["scale"]["scheme"] == "oranges"
+    for chart in (levels.chart("median_days"), monthly.chart("median_days"), by_area.chart("share_within_target"
+                  if "share_within_target" in by_area.columns else "requests", kind="heatmap")):  # fmt: skip
+        assert to_svg(chart).startswith("<svg")
+    assert to_png(levels.chart("median_days")).startswith(b"\x89PNG")
+    with pytest.raises(ValueError, match="needs a result with a period"):
+        levels.chart("median_days", kind="heatmap")

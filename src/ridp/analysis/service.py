@@ -164,6 +164,7 @@ class ServiceLevels:
     rows_read: int
     rows_analysed: int
     left_out: tuple[LeftOut, ...]
+    notes: tuple[LeftOut, ...]  # rows kept that are worth saying (no closed date, no type), with examples
     types_without_target: tuple[tuple[str, int], ...]
     method: str
     calendar: WorkCalendar
@@ -213,6 +214,10 @@ class ServiceLevels:
             + f": {len(self._frame):,} groups, {total:,} requests, as of {self.as_of:%Y-%m-%d %H:%M}.",
             f"Days are {self.unit} days. {self.method}",
         ]
+        for item in self.notes:
+            lines.append(
+                f"Note: {item.count:,} {item.reason}" + (f" (e.g. {', '.join(item.examples)})" if item.examples else "")
+            )
         for item in self.left_out:
             lines.append(
                 f"Left out: {item.count:,} {item.reason}"
@@ -237,6 +242,7 @@ class ServiceLevels:
             "rows_read": self.rows_read,
             "rows_analysed": self.rows_analysed,
             "left_out": [x.to_dict() for x in self.left_out],
+            "notes": [x.to_dict() for x in self.notes],
             "types_without_target": [list(x) for x in self.types_without_target],
             "method": self.method,
             "calendar": self.calendar.to_dict(),
@@ -259,6 +265,7 @@ class ServiceLevels:
             rows_read=int(data["rows_read"]),
             rows_analysed=int(data["rows_analysed"]),
             left_out=tuple(LeftOut(x["reason"], int(x["count"]), tuple(x["examples"])) for x in data["left_out"]),
+            notes=tuple(LeftOut(x["reason"], int(x["count"]), tuple(x["examples"])) for x in data.get("notes", ())),
             types_without_target=tuple((str(a), int(b)) for a, b in data["types_without_target"]),
             method=data["method"],
             calendar=WorkCalendar.from_dict(data["calendar"]),
@@ -266,11 +273,12 @@ class ServiceLevels:
             _frame=frame,
         )
 
-    def chart(self, column: str = "median_days", *, top: int = 25) -> Any:
-        """An Altair chart: ranked bars per group, or a line per group over time when there is a period."""
+    def chart(self, column: str = "median_days", *, top: int = 25, kind: str = "auto") -> Any:
+        """An Altair chart: ranked bars per group (with each type's target), lines or a heat map over the period
+        (:func:`ridp.analysis.charts.service_level_chart`)."""
         from ridp.analysis.charts import service_level_chart
 
-        return service_level_chart(self, column, top=top)
+        return service_level_chart(self, column, top=top, kind=kind)  # type: ignore[arg-type]
 
 
 def _plain(value: Any) -> Any:
@@ -471,9 +479,19 @@ def service_levels(
         (f"opened after the analysis date, {as_of:%Y-%m-%d %H:%M}", opened.notnull() & ~negative & future),
     ]
     outside = opened.notnull() & ~negative & ~future & ~in_period
+    # kept, but worth saying: no closed date (still open, censored) and no request type
+    kept: list[tuple[str, ir.BooleanValue]] = []
+    if closed_col is not None:
+        kept.append(("have no closed date: kept as still open, censored at their age", usable & closed.isnull()))
+    if type_col is not None:
+        kind = base[type_col].cast("string")
+        kept.append(
+            ("have no request type: kept as a group of their own", usable & (kind.isnull() | (kind.strip() == "")))
+        )
     counts = (
         base.aggregate(
             **{f"p{i}": cond.sum() for i, (_, cond) in enumerate(problems)},
+            **{f"k{i}": cond.sum() for i, (_, cond) in enumerate(kept)},
             outside=outside.sum(),
             usable=usable.sum(),
         )
@@ -488,6 +506,11 @@ def service_levels(
     n_outside = int(counts["outside"] or 0)
     if n_outside:
         left_out.append(LeftOut(f"opened outside {start or '…'} – {end or '…'} (not asked for)", n_outside))
+    notes = tuple(
+        LeftOut(reason, int(counts[f"k{i}"]), _examples(base, cond, id_col, opened_col, closed_col))
+        for i, (reason, cond) in enumerate(kept)
+        if int(counts[f"k{i}"] or 0)
+    )
 
     # -- pass 2: the groups ----------------------------------------------------------------------------------------
     t = base.filter(usable)
@@ -597,6 +620,7 @@ def service_levels(
         rows_read=rows_read,
         rows_analysed=int(counts["usable"] or 0),
         left_out=tuple(left_out),
+        notes=notes,
         types_without_target=missing_targets,
         method=_method(censoring, unit, as_of, closed_col is not None, reopen_values, calendar),
         calendar=calendar,
