@@ -65,6 +65,13 @@ def test_analyze_service_levels_targets_trends_baseline_and_a_blessed_briefing(r
     score = ridp("analyze", "composite", "1", "--city", "boston", user="ana").stdout
     assert "Composite score" in score and "(1.00 is on target)" in score and "quarter" in score
 
+    ridp("data", "add", str(BOSTON.parent / "chicago" / "Food_Inspections.csv"), "--city", "boston", "--name",
+         "inspections", user="ana")  # fmt: skip
+    found = ridp("analyze", "discovery", "1", "inspections", "--city", "boston", "--found-column", "Results",
+                 "--found", "Fail", "--found", "Pass w/ Conditions", "--not-held", "Out of Business",
+                 "--not-held", "No Entry", "--not-held", "Not Ready", user="ana").stdout  # fmt: skip
+    assert "144 of 301 inspections found a violation (47.8%)" in found and "Results is one of 'Fail'" in found
+
     ridp("analyze", "briefing", "add", "1", "Week 1: who waits longest", "--city", "boston", user="ana")
     found = ridp("analyze", "briefing", "finding", "1", "1", "1", "--city", "boston", "--title", "Slowest types",
                  "--text", "=HYPERLINK is just text here", user="ana").stdout  # fmt: skip

@@ -78,3 +78,20 @@ def test_a_viewer_reads_but_cannot_run_and_a_bad_breakdown_comes_back_beside_the
                     {"dataset": "requests", "kind": "service_levels", "by": "resident_name", "unit": "calendar",
                      "freq": "week"})  # fmt: skip
     assert bad.status_code == 400 and "personal or sensitive column" in html.unescape(bad.content.decode())
+
+
+def test_a_discovery_rate_from_the_form(world, as_persona):
+    from ridp.workspace.models import AnalysisRun
+
+    analyst = as_persona("analyst")
+    started = csrf_post(analyst, _url(world, "analysis_start"),
+                        {"dataset": "requests", "kind": "discovery_rate", "found_column": "type",
+                         "found_values": "pothole, graffiti", "unit": "calendar", "freq": "week"})  # fmt: skip
+    assert started.status_code == 302, started.content.decode()[-2000:]
+    run = AnalysisRun.objects.filter(project=world.projects["a"], kind="discovery_rate").latest("id")
+    assert run.status == "done" and run.params["found_values"] == ["pothole", "graffiti"]
+    page = html.unescape(analyst.get(started["Location"]).content.decode())
+    assert "2 of 3 inspections found a violation (66.7%)" in page and "<figure" not in page
+    missing = csrf_post(analyst, _url(world, "analysis_start"),
+                        {"dataset": "requests", "kind": "discovery_rate", "unit": "calendar", "freq": "week"})  # fmt: skip
+    assert missing.status_code == 400 and "is not a column of requests" in html.unescape(missing.content.decode())

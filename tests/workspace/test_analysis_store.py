@@ -184,3 +184,28 @@ def test_the_baseline_is_computed_from_the_data_and_meets_the_success_metric_con
     assert saved.spec["baseline"]["value"] > 0
     with pytest.raises(PermissionDeniedError):
         compute_baseline(team.users["vera"], "springfield", team.project.pk, "trash_days")
+
+
+def test_residents_behind_the_figures_come_from_the_citys_population_dataset(team: Team, city_files: Path) -> None:
+    import pandas as pd
+
+    from ridp.workspace.datasets import add_file
+
+    add_file(team.users["ana"], city_files.parent / "population.csv", city="springfield", name="population")
+    people = {"dataset": "population", "key": "area_id", "value": "population"}
+    run, result = _levels(team, by=["area_id"], population=people)
+    assert run.params["population"] == {**people, "version": 1}
+    census = pd.read_csv(city_files.parent / "population.csv", dtype={"area_id": str}).set_index("area_id")
+    frame = result.to_pandas().dropna(subset=["area_id"]).set_index("area_id")
+    assert len(frame) == len(census)
+    for area, row in frame.iterrows():
+        assert row["residents"] == census.loc[area, "population"]
+    rates = frame["requests"] / frame["residents"]
+    ratio = frame["requests_per_1000_residents_per_year"] / (rates * 1000)
+    # one span of years for every area: the rate is requests per resident, times 1,000, over the same years
+    assert ratio.min() == pytest.approx(ratio.max(), rel=1e-12) and 0.1 < ratio.iloc[0] < 1.0
+    with pytest.raises(FieldError) as caught:
+        _levels(team, by=["type"], population=people)
+    assert caught.value.field == "population"
+    with pytest.raises(FieldError):
+        _levels(team, by=["area_id"], population={**people, "key": "nope"})

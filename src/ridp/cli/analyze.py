@@ -61,6 +61,10 @@ def service_levels_(
     censoring: str = typer.Option("kaplan-meier", help="kaplan-meier (open requests censored) or closed-only."),
     start: str | None = typer.Option(None, help="Requests opened from this day (YYYY-MM-DD)."),
     end: str | None = typer.Option(None, help="... up to this day."),
+    acknowledged: str | None = typer.Option(None, help="A column with the time each request was acknowledged."),
+    population: str | None = typer.Option(
+        None, help="DATASET:AREA_COLUMN:PEOPLE_COLUMN, people per area (with --by area): requests per 1,000 residents."
+    ),
     top: int = typer.Option(20, help="Rows shown, worst first."),
     rank: str = typer.Option("median_days", help="The column to rank by."),
     csv: Path | None = typer.Option(None, help="Write every row to this CSV file (formula-safe)."),
@@ -74,11 +78,18 @@ def service_levels_(
     def go() -> None:
         ready()
         from ridp.analysis import ServiceLevels
+        from ridp.errors import FieldError
         from ridp.workspace.analysis import analyze_now
         from ridp.workspace.people import acting_user
 
-        params = {"by": [b.strip() for b in by.split(",") if b.strip()], "period": period, "unit": unit,
-                  "censoring": censoring, "start": optional_day(start, "start"), "end": optional_day(end, "end")}  # fmt: skip
+        params: dict[str, Any] = {"by": [b.strip() for b in by.split(",") if b.strip()], "period": period, "unit": unit,
+                  "censoring": censoring, "start": optional_day(start, "start"), "end": optional_day(end, "end"),
+                  "acknowledged": acknowledged}  # fmt: skip
+        if population:
+            parts = population.split(":")
+            if len(parts) != 3 or not all(parts):
+                raise FieldError("population", f"{population!r} is not DATASET:AREA_COLUMN:PEOPLE_COLUMN")
+            params["population"] = dict(zip(("dataset", "key", "value"), parts, strict=True))
         bar, report = _progress("service levels", as_json)
         with bar:
             item, result = analyze_now(acting_user(), city, project, dataset, "service_levels", params,
@@ -152,6 +163,42 @@ def trends_(
             return
         console.print(f"run {run_.pk} of {dataset} v{run_.dataset_version.number}", highlight=False)
         console.print(result.summary(), highlight=False, markup=False)
+
+    run(go)
+
+
+@app.command("discovery")
+def discovery(
+    project: int = typer.Argument(..., help="Project number."),
+    dataset: str = typer.Argument(..., help="Dataset name (inspections)."),
+    city: str = typer.Option(..., help="The city."),
+    found_column: str = typer.Option(..., help="The column that says whether a violation was found."),
+    found: list[str] = typer.Option([], help="A value meaning a violation was found (repeat); none: not empty."),
+    not_held: list[str] = typer.Option([], help="A value meaning no inspection took place (repeat)."),
+    by: str = typer.Option("", help="Comma-separated breakdown."),
+    period: str | None = typer.Option(None, help="Also by day, week, month, quarter or year."),
+    as_json: bool = typer.Option(False, "--json", help="Print the whole result as JSON."),
+) -> None:
+    """The share of inspections that found a violation, with Wilson 95% intervals."""
+
+    def go() -> None:
+        ready()
+        from ridp.workspace.analysis import analyze_now
+        from ridp.workspace.people import acting_user
+
+        params = {"found_column": found_column, "found_values": found, "not_held": not_held,
+                  "by": [b.strip() for b in by.split(",") if b.strip()], "period": period}  # fmt: skip
+        item, result = analyze_now(acting_user(), city, project, dataset, "discovery_rate", params)
+        if as_json:
+            console.print_json(json.dumps(result.to_dict()))
+            return
+        console.print(f"run {item.pk} of {dataset} v{item.dataset_version.number}", highlight=False)
+        console.print(result.summary(), highlight=False, markup=False)
+        frame = result.to_pandas()
+        table = Table(*frame.columns, title="discovery rate", title_justify="left")
+        for record in frame.to_dict(orient="records"):
+            table.add_row(*(_fmt(v) for v in record.values()))
+        console.print(table)
 
     run(go)
 

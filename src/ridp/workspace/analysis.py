@@ -183,7 +183,7 @@ def _clean_params(kind: str, params: Mapping[str, Any], dataset: Dataset, versio
     columns = set(version.columns.values_list("name", flat=True))
     personal = _personal(version)
     known = {
-        "service_levels": {"by", "period", "unit", "censoring", "start", "end"},
+        "service_levels": {"by", "period", "unit", "censoring", "start", "end", "acknowledged", "population"},
         "trends": {"freq", "measure", "where", "start", "end"},
         "discovery_rate": {"found_column", "found_values", "not_held", "by", "period"},
     }[kind]
@@ -204,10 +204,14 @@ def _clean_params(kind: str, params: Mapping[str, Any], dataset: Dataset, versio
             raise FieldError("period", f"{period!r} is not one of {', '.join(PERIODS)}")
         unit = params.get("unit") or "calendar"
         targets = targets_for(dataset)
+        acknowledged = params.get("acknowledged") or None
+        if acknowledged is not None and acknowledged not in columns:
+            raise FieldError("acknowledged", f"{acknowledged!r} is not a column of {dataset.name}")
         out.update(by=by, period=period, unit=unit, censoring=params.get("censoring") or "kaplan-meier",
                    start=_day(params.get("start"), "start"), end=_day(params.get("end"), "end"),
                    targets=targets.to_dict() if targets and targets.unit == unit else None,
-                   calendar=calendar_for(dataset.city).to_dict())  # fmt: skip
+                   calendar=calendar_for(dataset.city).to_dict(), acknowledged=acknowledged,
+                   population=_population_param(params.get("population"), dataset, by, mapping))  # fmt: skip
     elif kind == "trends":
         where = {str(k): [str(v) for v in vs] for k, vs in (params.get("where") or {}).items()}
         for name in where:
@@ -224,6 +228,37 @@ def _clean_params(kind: str, params: Mapping[str, Any], dataset: Dataset, versio
                    not_held=[str(v) for v in params.get("not_held") or ()], by=by,
                    period=params.get("period") or None)  # fmt: skip
     return out
+
+
+def _population_param(
+    value: object, dataset: Dataset, by: list[str], mapping: CanonicalMapping
+) -> dict[str, Any] | None:
+    """``{"dataset", "key", "value"}``: a dataset of the city with people per area, pinned to its current version."""
+    if not value:
+        return None
+    if not isinstance(value, Mapping) or set(value) != {"dataset", "key", "value"}:
+        raise FieldError("population", "is {dataset, key, value}: the dataset, its area column and its people column")
+    if not any(b == "area" or b in mapping.areas for b in by):
+        raise FieldError("population", "is per area: break down by an area too (by: area)")
+    found = Dataset.objects.filter(city=dataset.city, name=str(value["dataset"])).first()
+    if found is None or found.current_version is None:
+        raise FieldError("population", f"{dataset.city.name} has no dataset {value['dataset']!r} with data")
+    names = set(found.current_version.columns.values_list("name", flat=True))
+    for part in ("key", "value"):
+        if str(value[part]) not in names:
+            raise FieldError("population", f"{found.name} has no column {value[part]!r}")
+    return {"dataset": found.name, "version": found.current_version.number, "key": str(value["key"]),
+            "value": str(value["value"])}  # fmt: skip
+
+
+def _population(actor: User, city: str, spec: Mapping[str, Any], engine_url: str | None) -> dict[str, float]:
+    """People per area, read from the population dataset's pinned version."""
+    import pandas as pd
+
+    table = open_table(actor, city, spec["dataset"], version=spec["version"], engine_url=engine_url)
+    frame = table.select(table[spec["key"]].cast("string").name("k"), table[spec["value"]].name("v")).to_pandas()
+    values = pd.to_numeric(frame["v"], errors="coerce")
+    return {str(k): float(v) for k, v in zip(frame["k"], values, strict=True) if k is not None and pd.notna(v)}
 
 
 def request(
@@ -273,10 +308,12 @@ def _compute(item: AnalysisRun, engine_url: str | None, report: Progress) -> Res
     end = date.fromisoformat(p["end"]) if p.get("end") else None
     report(0.3, f"computing {item.get_kind_display()}")
     if item.kind == AnalysisRun.Kind.SERVICE_LEVELS:
+        people = p.get("population")
         return service_levels(
             table, mapping, by=p["by"], period=p["period"], unit=p["unit"], censoring=p["censoring"],
             start=start, end=end, targets=TargetTable.from_dict(p["targets"]) if p.get("targets") else None,
-            calendar=WorkCalendar.from_dict(p["calendar"]),
+            calendar=WorkCalendar.from_dict(p["calendar"]), acknowledged=p.get("acknowledged"),
+            population=_population(item.created_by, dataset.city.slug, people, engine_url) if people else None,
         )  # fmt: skip
     if item.kind == AnalysisRun.Kind.TRENDS:
         return trends(table, mapping, freq=p["freq"], measure=p["measure"], where=p["where"], start=start, end=end)

@@ -35,6 +35,14 @@ Value = Annotated[StrictStr, Field(max_length=200, pattern=NO_NUL)]
 # ---- schemas ----------------------------------------------------------------------------------------------------
 
 
+class PopulationIn(Input):
+    """A dataset of the city with people per area: its area column (``key``) and its people column (``value``)."""
+
+    dataset: Annotated[StrictStr, Field(min_length=1, max_length=200, pattern=NO_NUL)]
+    key: ColumnName
+    value: ColumnName
+
+
 class AnalysisIn(Input):
     """Which dataset, which analysis, and its inputs (each analysis takes only its own; others are a 422)."""
 
@@ -48,6 +56,8 @@ class AnalysisIn(Input):
     censoring: Literal["kaplan-meier", "closed-only"] | None = None
     start: date | None = None
     end: date | None = None
+    acknowledged: ColumnName | None = None  # a column with the time each request was acknowledged
+    population: PopulationIn | None = None  # people per area, for requests per 1,000 residents
     # trends
     freq: Literal["week", "month"] | None = None
     measure: Literal["requests", "median_days", "backlog"] | None = None

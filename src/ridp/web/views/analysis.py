@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from ridp.analysis import PERIODS, ServiceLevels, Trends
+from ridp.analysis import PERIODS, DiscoveryRate, ServiceLevels, Trends
 from ridp.analysis.charts import to_svg, to_vega
 from ridp.analysis.export import to_csv, to_xlsx
 from ridp.errors import FieldError, RidpError
@@ -45,8 +45,9 @@ class RunForm(forms.Form):
     dataset = forms.ChoiceField(label=gettext_lazy("Dataset"))
     kind = forms.ChoiceField(
         label=gettext_lazy("Analysis"),
-        choices=[("service_levels", gettext_lazy("Service levels")), ("trends", gettext_lazy("Trends"))],
-    )
+        choices=[("service_levels", gettext_lazy("Service levels")), ("trends", gettext_lazy("Trends")),
+                 ("discovery_rate", gettext_lazy("Discovery rate of inspections"))],
+    )  # fmt: skip
     by = forms.CharField(
         label=gettext_lazy("Break down by"), required=False, initial="type", max_length=300,
         help_text=gettext_lazy("Comma-separated: type, agency, channel, status, area or a column (service levels)."),
@@ -67,18 +68,53 @@ class RunForm(forms.Form):
                  ("backlog", gettext_lazy("open backlog and its age"))],
     )  # fmt: skip
 
+    acknowledged = forms.CharField(
+        label=gettext_lazy("Acknowledged column"), required=False, max_length=500,
+        help_text=gettext_lazy("Where the data has the time each request was acknowledged (service levels)."),
+    )  # fmt: skip
+    population = forms.ChoiceField(label=gettext_lazy("People per area, from"), required=False)
+    population_key = forms.CharField(label=gettext_lazy("Its area column"), required=False, max_length=500)
+    population_value = forms.CharField(label=gettext_lazy("Its people column"), required=False, max_length=500)
+    found_column = forms.CharField(
+        label=gettext_lazy("Violation column"), required=False, max_length=500,
+        help_text=gettext_lazy("Discovery rate: the column that says whether an inspection found a violation."),
+    )  # fmt: skip
+    found_values = forms.CharField(
+        label=gettext_lazy("Values meaning a violation was found"), required=False, max_length=2000,
+        help_text=gettext_lazy("Comma-separated; empty: any value that is not empty."),
+    )  # fmt: skip
+    not_held = forms.CharField(
+        label=gettext_lazy("Values meaning no inspection took place"), required=False, max_length=2000,
+        help_text=gettext_lazy("Comma-separated, e.g. Out of Business, No Entry."),
+    )  # fmt: skip
+
     def __init__(self, *args: Any, datasets: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["dataset"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [(d, d) for d in datasets]
+        people = self.fields["population"]
+        assert isinstance(people, forms.ChoiceField)
+        people.choices = [("", "—"), *((d, d) for d in datasets)]
 
     def params(self) -> dict[str, Any]:
         data = self.cleaned_data
+
+        def listed(name: str) -> list[str]:
+            return [v.strip() for v in (data.get(name) or "").split(",") if v.strip()]
+
+        by = listed("by")
         if data["kind"] == "trends":
             return {"freq": data["freq"], "measure": data.get("measure") or "requests"}
-        by = [b.strip() for b in (data.get("by") or "").split(",") if b.strip()]
-        return {"by": by or ["type"], "period": data.get("period") or None, "unit": data["unit"]}
+        if data["kind"] == "discovery_rate":
+            return {"found_column": data.get("found_column") or "", "found_values": listed("found_values"),
+                    "not_held": listed("not_held"), "by": by, "period": data.get("period") or None}  # fmt: skip
+        params: dict[str, Any] = {"by": by or ["type"], "period": data.get("period") or None, "unit": data["unit"],
+                                  "acknowledged": data.get("acknowledged") or None}  # fmt: skip
+        if data.get("population"):
+            params["population"] = {"dataset": data["population"], "key": data.get("population_key") or "",
+                                    "value": data.get("population_value") or ""}  # fmt: skip
+        return params
 
 
 class BriefingForm(forms.Form):
@@ -150,7 +186,8 @@ def analysis_start(request: HttpRequest, city: str, project_id: int) -> HttpResp
             item = analysis.request(user, city, project_id, form.cleaned_data["dataset"], form.cleaned_data["kind"],
                                     form.params())  # fmt: skip
         except FieldError as exc:
-            show_error(form, exc, aliases={"mapping": "dataset", "targets": "dataset", "start": "dataset"})
+            show_error(form, exc, aliases={"mapping": "dataset", "targets": "dataset", "start": "dataset",
+                                           "found_values": "found_column", "where": "by"})  # fmt: skip
         except RidpError as exc:
             form.add_error("dataset", str(exc))
         else:
@@ -158,8 +195,11 @@ def analysis_start(request: HttpRequest, city: str, project_id: int) -> HttpResp
     return _page(request, project, form=form, status=400)
 
 
-def _table(result: ServiceLevels | Trends) -> tuple[list[str], list[list[Any]]]:
-    if isinstance(result, ServiceLevels):
+def _table(result: ServiceLevels | Trends | DiscoveryRate) -> tuple[list[str], list[list[Any]]]:
+    if isinstance(result, DiscoveryRate):
+        frame = result.to_pandas().head(TOP)
+        columns = list(frame.columns)
+    elif isinstance(result, ServiceLevels):
         frame = result.ranked("median_days" if "median_days" in result.columns else "requests", top=TOP)
         columns = [*result.by, *(["period"] if result.period else []), *[c for c in SHOWN if c in frame.columns]]
     else:
@@ -192,16 +232,15 @@ def analysis_result(request: HttpRequest, city: str, project_id: int, analysis_i
     context = project_context(user, project, "analysis") | {"run": item}
     if item.status == AnalysisRun.Status.DONE:
         result = analysis.result_of(item)
-        assert isinstance(result, (ServiceLevels, Trends))
         context["columns"], context["rows"] = _table(result)
         context["summary"] = result.summary()
-        chart = (
-            result.chart()
-            if isinstance(result, Trends)
-            else result.chart("median_days" if "median_days" in result.columns else "requests")
-        )
-        context["chart"] = mark_safe(to_svg(chart))  # noqa: S308  (vl-convert's SVG of our own spec)
-        context["vega_spec"] = to_vega(chart)  # the same chart, live in the browser where script runs
+        if isinstance(result, (ServiceLevels, Trends)):
+            if isinstance(result, Trends):
+                chart = result.chart()
+            else:
+                chart = result.chart("median_days" if "median_days" in result.columns else "requests")
+            context["chart"] = mark_safe(to_svg(chart))  # noqa: S308  (vl-convert's SVG of our own spec)
+            context["vega_spec"] = to_vega(chart)  # the same chart, live in the browser where script runs
         context["finding_form"] = FindingForm(briefings=_open_briefings(project))
     template = "ridp/analysis/_progress.html" if request.headers.get("HX-Request") else "ridp/analysis/result.html"
     return render(request, template, context)
