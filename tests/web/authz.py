@@ -140,6 +140,10 @@ WEB: dict[str, dict[str, object]] = {
     "briefing_finding": {"POST": TEAM},
     "briefing_add": {"POST": TEAM},
     "briefing_bless": {"POST": COACH},
+    "analysis_targets": {"POST": DATA},
+    "analysis_calendar": {"POST": INVENTORY},
+    "analysis_composite": {"GET": ROWS},
+    "metric_baseline": {"POST": TEAM},
 }
 #: Routes whose success ends the session (so they answer with the login page).
 ENDS_SESSION = {"logout", "logout_everywhere"}
@@ -251,5 +255,6 @@ API: dict[str, object] = {
     "get_briefing": EVERYONE,
     "add_finding": TEAM,
     "bless_briefing": COACH,
+    "get_composite": ROWS,
 }
 API_DENY_AS_404 = {"list_audit_entries"}

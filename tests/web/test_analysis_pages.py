@@ -95,3 +95,47 @@ def test_a_discovery_rate_from_the_form(world, as_persona):
     missing = csrf_post(analyst, _url(world, "analysis_start"),
                         {"dataset": "requests", "kind": "discovery_rate", "unit": "calendar", "freq": "week"})  # fmt: skip
     assert missing.status_code == 400 and "is not a column of requests" in html.unescape(missing.content.decode())
+
+
+def test_targets_the_calendar_the_baseline_and_the_composite_from_the_browser(world, as_persona):
+    from ridp.workspace.analysis import calendar_for, targets_for
+    from ridp.workspace.mapping import map_dataset
+    from ridp.workspace.metric_specs import save_specs
+
+    map_dataset(world.users["analyst"], "springfield", "requests", accept=True)
+    analyst, leader = as_persona("analyst"), as_persona("leader")
+    saved = csrf_post(analyst, _url(world, "analysis_targets"),
+                      {"dataset": "requests", "unit": "calendar", "lines": "pothole = 2\ngraffiti=5\n"})  # fmt: skip
+    assert saved.status_code == 302
+    table = targets_for(world.datasets["a"])
+    assert table is not None and dict(table.days) == {"pothole": 2.0, "graffiti": 5.0}
+    bad = csrf_post(analyst, _url(world, "analysis_targets"), {"dataset": "requests", "unit": "calendar",
+                                                               "lines": "pothole = soon"})  # fmt: skip
+    assert bad.status_code == 400 and "Line 1 is not TYPE = DAYS" in html.unescape(bad.content.decode())
+    cal = csrf_post(leader, _url(world, "analysis_calendar"), {"weekdays": ["Mon", "Tue", "Wed", "Thu", "Fri"],
+                                                               "holidays": "2025-01-01\n2025-01-20"})  # fmt: skip
+    assert cal.status_code == 302
+    world.springfield.refresh_from_db()
+    assert [h.isoformat() for h in calendar_for(world.springfield).holidays] == ["2025-01-01", "2025-01-20"]
+    assert csrf_post(as_persona("expert"), _url(world, "analysis_calendar"), {"weekdays": ["Mon"]}).status_code == 403
+
+    save_specs(world.users["analyst"], "springfield", world.projects["a"].pk, SPEC)
+    computed = csrf_post(analyst, _url(world, "metric_baseline"), {"name": "closed_in_two_days"})
+    assert computed.status_code == 302
+    page = html.unescape(analyst.get(_url(world, "metrics")).content.decode())
+    assert "closed_in_two_days: baseline 0.5 from requests version 1 (2 requests)" in page
+    composite = html.unescape(analyst.get(_url(world, "analysis_composite")).content.decode())
+    assert "Composite score" in composite and "closed_in_two_days" in composite
+    assert as_persona("viewer").get(_url(world, "analysis_composite")).status_code == 403
+
+
+SPEC = """name: closed_in_two_days
+formula: share(days_to_close <= 2)
+unit: share of requests
+direction: higher_is_better
+baseline: {value: null, start: 2025-01-01, end: 2025-01-31}
+target: {value: 0.8, category: accuracy}
+source: requests
+refresh: weekly
+owner: the team
+"""

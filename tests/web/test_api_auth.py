@@ -34,7 +34,7 @@ OPERATIONS = {
     # resident-impact analysis (issue 7)
     "run_analysis", "list_analyses", "get_analysis", "get_targets", "set_targets", "get_work_calendar",
     "set_work_calendar", "compute_baseline", "list_briefings", "create_briefing", "get_briefing", "add_finding",
-    "bless_briefing",
+    "bless_briefing", "get_composite",
 }  # fmt: skip
 
 

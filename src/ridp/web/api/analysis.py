@@ -356,3 +356,24 @@ def briefing_bless(
     request: HttpRequest, city: CityPath, project_id: IdPath, briefing_id: IdPath, payload: BlessIn
 ) -> BriefingOut:
     return briefing_out(analysis.bless_briefing(acting(request), city, project_id, briefing_id, payload.note))
+
+
+class CompositeOut(Schema):
+    as_of: datetime
+    overall: float | None  # the mean of the windows' composites; 1 is on target
+    by_window: dict[str, float | None]  # day, week, month, quarter
+    scores: list[dict[str, Any]]  # per metric and window: actual, target, score, requests, spec_hash
+    notes: list[str]
+
+
+@router.get(
+    PROJECT + "/composite",
+    response=answers({200: CompositeOut}, 403, *READ),
+    operation_id="get_composite",
+    summary="The CityScore-style composite of the project's metrics over the last day, week, month and quarter",
+)
+def composite_get(request: HttpRequest, city: CityPath, project_id: IdPath) -> CompositeOut:
+    result = analysis.composite_for(acting(request), city, project_id)
+    data = result.to_dict()
+    return CompositeOut(as_of=result.as_of, overall=result.overall, by_window=dict(result.by_window),
+                        scores=data["rows"], notes=list(result.notes))  # fmt: skip

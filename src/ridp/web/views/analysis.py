@@ -117,6 +117,67 @@ class RunForm(forms.Form):
         return params
 
 
+class TargetsForm(forms.Form):
+    """The dataset's targets, one ``TYPE = DAYS`` per line."""
+
+    dataset = forms.ChoiceField(label=gettext_lazy("Dataset"))
+    unit = forms.ChoiceField(
+        label=gettext_lazy("The targets count"),
+        choices=[("calendar", gettext_lazy("calendar days")), ("business", gettext_lazy("business days"))],
+    )
+    lines = forms.CharField(
+        label=gettext_lazy("Targets"), required=False, max_length=100_000,
+        help_text=gettext_lazy("One request type per line: Pothole = 3. Empty: no targets."),
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false", "class": "mono"}),
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, datasets: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["dataset"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(d, d) for d in datasets]
+
+    def clean_lines(self) -> dict[str, float]:
+        days: dict[str, float] = {}
+        for number, line in enumerate(str(self.cleaned_data.get("lines") or "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, sep, value = line.rpartition("=")
+            try:
+                days[name.strip()] = float(value) if sep and name.strip() else float("nan")
+            except ValueError:
+                days[name.strip()] = float("nan")
+            if days[name.strip()] != days[name.strip()] or days[name.strip()] <= 0:
+                raise forms.ValidationError(_("Line %(n)d is not TYPE = DAYS (a positive number).") % {"n": number})
+        return days
+
+
+class CalendarForm(forms.Form):
+    weekdays = forms.MultipleChoiceField(
+        label=gettext_lazy("Working days"), widget=forms.CheckboxSelectMultiple,
+        choices=[(d, d) for d in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")],
+    )  # fmt: skip
+    holidays = forms.CharField(
+        label=gettext_lazy("Holidays"), required=False, max_length=30_000,
+        help_text=gettext_lazy("One date per line, YYYY-MM-DD."),
+        widget=forms.Textarea(attrs={"rows": 4, "class": "mono"}),
+    )  # fmt: skip
+
+    def clean_holidays(self) -> list[Any]:
+        from datetime import date
+
+        out = []
+        for number, line in enumerate(str(self.cleaned_data.get("holidays") or "").splitlines(), start=1):
+            if line.strip():
+                try:
+                    out.append(date.fromisoformat(line.strip()))
+                except ValueError:
+                    raise forms.ValidationError(
+                        _("Line %(n)d is not a date like 2024-07-04.") % {"n": number}
+                    ) from None
+        return out
+
+
 class BriefingForm(forms.Form):
     title = forms.CharField(label=gettext_lazy("Title of the week's briefing"), max_length=200)
 
@@ -152,9 +213,14 @@ def _open_briefings(project: Project) -> list[tuple[int, str]]:
     return [(b.pk, b.title) for b in project.briefings.filter(blessed_at__isnull=True).order_by("-week", "-id")]
 
 
+def _calendar_initial(project: Project) -> dict[str, Any]:
+    cal = analysis.calendar_for(project.city)
+    return {"weekdays": list(cal.weekdays), "holidays": "\n".join(h.isoformat() for h in cal.holidays)}
+
+
 def _page(
     request: HttpRequest, project: Project, *, form: RunForm | None = None, briefing_form: BriefingForm | None = None,
-    status: int = 200,
+    targets_form: TargetsForm | None = None, calendar_form: CalendarForm | None = None, status: int = 200,
 ) -> HttpResponse:  # fmt: skip
     user = _user(request)
     context = project_context(user, project, "analysis")
@@ -164,6 +230,8 @@ def _page(
         "form": form or RunForm(datasets=_datasets(project)),
         "briefing_form": briefing_form or BriefingForm(),
         "bless_form": BlessForm(),
+        "targets_form": targets_form or TargetsForm(datasets=_datasets(project)),
+        "calendar_form": calendar_form or CalendarForm(initial=_calendar_initial(project)),
     }
     return render(request, "ridp/analysis/analysis.html", context, status=status)
 
@@ -323,6 +391,60 @@ def briefing_bless(request: HttpRequest, city: str, project_id: int, briefing_id
     return redirect("analysis", city=city, project_id=project_id)
 
 
+@login_required
+@require_POST
+def analysis_targets(request: HttpRequest, city: str, project_id: int) -> HttpResponse:
+    from ridp.analysis import TargetTable
+
+    user = _user(request)
+    project = get_project(user, city, project_id)
+    require(user, project.city, "dataset.map", obj=project)
+    form = TargetsForm(request.POST, datasets=_datasets(project))
+    if form.is_valid():
+        days = form.cleaned_data["lines"]
+        try:
+            analysis.set_targets(user, city, form.cleaned_data["dataset"],
+                                 TargetTable(days, form.cleaned_data["unit"]) if days else None)  # fmt: skip
+        except FieldError as exc:
+            show_error(form, exc, aliases={"targets": "lines"})
+        else:
+            messages.success(request, _("Targets saved: %(n)d request types.") % {"n": len(days)})
+            return redirect("analysis", city=city, project_id=project_id)
+    return _page(request, project, targets_form=form, status=400)
+
+
+@login_required
+@require_POST
+def analysis_calendar(request: HttpRequest, city: str, project_id: int) -> HttpResponse:
+    user = _user(request)
+    project = get_project(user, city, project_id)
+    require(user, project.city, "dataset.inventory", obj=project)
+    form = CalendarForm(request.POST)
+    if form.is_valid():
+        try:
+            analysis.set_calendar(user, city, weekdays=form.cleaned_data["weekdays"],
+                                  holidays=form.cleaned_data["holidays"])  # fmt: skip
+        except FieldError as exc:
+            show_error(form, exc)
+        else:
+            messages.success(request, _("The city's working calendar is saved."))
+            return redirect("analysis", city=city, project_id=project_id)
+    return _page(request, project, calendar_form=form, status=400)
+
+
+@login_required
+@require_GET
+def analysis_composite(request: HttpRequest, city: str, project_id: int) -> HttpResponse:
+    user = _user(request)
+    project = get_project(user, city, project_id)
+    context = project_context(user, project, "analysis")
+    try:
+        context["composite"] = analysis.composite_for(user, city, project_id)
+    except FieldError as exc:
+        context["problem"] = exc.reason
+    return render(request, "ridp/analysis/composite.html", context)
+
+
 urlpatterns: list[URLPattern] = [
     path("", analysis_page, name="analysis"),
     path("run/", analysis_start, name="analysis_start"),
@@ -331,4 +453,7 @@ urlpatterns: list[URLPattern] = [
     path("<int:analysis_id>/finding/", briefing_finding, name="briefing_finding"),
     path("briefings/", briefing_add, name="briefing_add"),
     path("briefings/<int:briefing_id>/bless/", briefing_bless, name="briefing_bless"),
+    path("targets/", analysis_targets, name="analysis_targets"),
+    path("calendar/", analysis_calendar, name="analysis_calendar"),
+    path("composite/", analysis_composite, name="analysis_composite"),
 ]

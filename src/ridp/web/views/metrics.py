@@ -170,8 +170,34 @@ def metric_success(request: HttpRequest, city: str, project_id: int) -> HttpResp
     return _page(request, project, success_form=form, status=400)
 
 
+@login_required
+@require_POST
+def metric_baseline(request: HttpRequest, city: str, project_id: int) -> HttpResponse:
+    """Compute a spec's baseline from its source dataset (a new version); the gate asks for this."""
+    from ridp.errors import RidpError
+    from ridp.workspace.analysis import compute_baseline
+
+    user = _user(request)
+    project = get_project(user, city, project_id)
+    require(user, project.city, "metric.edit", obj=project)
+    name = str(request.POST.get("name", ""))[:64]
+    try:
+        saved = compute_baseline(user, city, project_id, name)
+    except (FieldError, RidpError) as exc:
+        messages.error(request, str(exc))
+        return _page(request, project, status=400)
+    messages.success(
+        request,
+        _("%(name)s: baseline %(value)s from %(dataset)s version %(version)s (%(n)s requests).")
+        % {"name": name, "value": f"{saved.spec['baseline']['value']:g}", "dataset": saved.spec["source"],
+           "version": saved.baseline_from.number if saved.baseline_from else "?", "n": f"{saved.baseline_requests:,}"},
+    )  # fmt: skip
+    return redirect("metrics", city=city, project_id=project_id)
+
+
 urlpatterns: list[URLPattern] = [
     path("", metrics_page, name="metrics"),
+    path("baseline/", metric_baseline, name="metric_baseline"),
     path("add/", metric_add, name="metric_add"),
     path("success/", metric_success, name="metric_success"),
 ]
