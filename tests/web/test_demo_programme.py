@@ -146,6 +146,20 @@ def test_the_demo_has_a_living_programme_a_project_in_every_phase_with_history(s
     assert [(m.from_phase, m.to_phase) for m in moves] == [("scoping", "analysis"), ("analysis", "testing")]
     assert all(m.override_reason and m.missing for m in moves)  # the coach overrode what cannot be checked yet
 
+    # the analysis period: the success metric's baseline from the data, the runs, a briefing the coach blessed
+    from ridp.workspace.models import MetricSpecVersion
+
+    assert gates.REGISTRY["briefing_blessed"].check(potholes).met
+    assert gates.REGISTRY["success_metric_set"].check(potholes).met
+    baseline = MetricSpecVersion.objects.filter(project=potholes, name="pothole_days").latest("number")
+    assert baseline.baseline_from is not None and baseline.spec["baseline"]["value"] > 0
+    assert potholes.analysis_runs.filter(status="done").count() == 2
+    area_run = potholes.analysis_runs.get(params__by=["area_id"])
+    assert any(r.get("residents") for r in area_run.result["rows"])  # the residents behind every area's figures
+    assert [f.title for f in potholes.briefings.get().findings.all()] == [
+        "The slowest request types", "The slowest areas"
+    ]  # fmt: skip
+
     bulky = projects["Bulky-item pickup waits"]
     assert bulky.decision == "off_ramp" and bulky.other_help and bulky.phase == "scoping"
 

@@ -42,10 +42,14 @@ CHECK_PAGES: tuple[tuple[str, str], ...] = (
     ("charter", "/c/{city}/projects/{project}/charter/"),
     ("meetings", "/c/{city}/projects/{project}/meetings/"),
     ("gate", "/c/{city}/projects/{project}/gate/"),
+    ("metrics", "/c/{city}/projects/{project}/metrics/"),
+    ("analysis", "/c/{city}/projects/{project}/analysis/"),
     ("cohort", "/cohort/"),
     ("account", "/account/"),
     ("api/me", "/api/me"),
     ("api/projects", "/api/cities/{city}/projects"),
+    ("api/analyses", "/api/cities/{city}/projects/{project}/analyses"),
+    ("api/briefings", "/api/cities/{city}/projects/{project}/briefings"),
 )
 #: Pages only the programme's people have (coaches, programme analysts, the programme admin).
 PROGRAMME_PAGES = frozenset({"cohort"})

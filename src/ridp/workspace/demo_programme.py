@@ -308,13 +308,14 @@ def seed(
 
 def _projects(users: dict[str, User]) -> None:
     """The demo projects, all or none (a seeding that stopped before them makes them next time)."""
-    from ridp.workspace.demo_projects import seed_projects
+    from ridp.workspace.demo_projects import seed_analysis, seed_projects
     from ridp.workspace.models import Project
 
     if Project.objects.filter(city__slug__in=[c.slug for c in CITIES]).exists():
         return
     with transaction.atomic():
         seed_projects(users)
+        seed_analysis(users)
 
 
 def _new_password() -> str:

@@ -35,10 +35,10 @@ from django.db.models import F
 from django.utils import timezone as django_timezone
 
 from ridp.workspace import charter, cohorts, comments, gates, meetings, project_team, scoping
-from ridp.workspace.models import City, CohortPhase, Meeting, PhaseChange, Project, User
+from ridp.workspace.models import City, CohortPhase, Dataset, Meeting, PhaseChange, Project, User
 from ridp.workspace.projects import start_project
 
-__all__ = ["PROJECTS", "seed_projects"]
+__all__ = ["PROJECTS", "seed_analysis", "seed_projects"]
 
 
 @dataclass(frozen=True)
@@ -418,3 +418,51 @@ def _follow_up(
     )
     if done:
         meetings.set_follow_up_status(users[spec.team.leader], spec.city, pid, item.pk, "done")
+
+
+# -- the analysis period of the pothole project (issue 7) ----------------------------------------------------------
+POTHOLE_SPEC = """\
+name: pothole_days
+formula: median(days_to_close) where type == "Pothole Repair"
+unit: days
+direction: lower_is_better
+baseline: {value: null, start: 2023-01-01, end: 2023-12-31}
+target: {value: 10, category: accuracy}
+disaggregation: [area_id]
+source: service_requests
+refresh: weekly
+owner: Streets Division data lead
+"""
+#: The Streets Division's targets, days to close per request type.
+DEMO_TARGETS = {"Pothole Repair": 10.0, "Street Light Out": 4.0, "Missed Trash Pickup": 2.0, "Graffiti Removal": 7.0}
+
+
+def seed_analysis(users: dict[str, User]) -> None:
+    """The pothole project's analysis: its success metric with the baseline computed from the data, the targets,
+    service levels by type and by area with the residents behind them, and a briefing the coach blessed."""
+    from ridp.analysis import TargetTable
+    from ridp.workspace import analysis
+    from ridp.workspace.metric_specs import save_specs, set_success_metric
+
+    project = Project.objects.filter(city__slug="demo", title="Faster pothole repair").first()
+    dataset = Dataset.objects.filter(city__slug="demo", name="service_requests").first()
+    if project is None or dataset is None or dataset.current_version_id is None:
+        return
+    analyst, coach = users[_DEMO_TEAM.analyst], users[_DEMO_TEAM.coach]
+    pid = project.pk
+    save_specs(analyst, "demo", pid, POTHOLE_SPEC)
+    set_success_metric(analyst, "demo", pid, "pothole_days")
+    analysis.compute_baseline(analyst, "demo", pid, "pothole_days")
+    analysis.set_targets(analyst, "demo", "service_requests", TargetTable(DEMO_TARGETS))
+    by_type, _ = analysis.analyze_now(analyst, "demo", pid, "service_requests", "service_levels", {"by": ["type"]})
+    people = None
+    if Dataset.objects.filter(city__slug="demo", name="population", current_version__isnull=False).exists():
+        people = {"dataset": "population", "key": "area_id", "value": "population"}
+    by_area, _ = analysis.analyze_now(analyst, "demo", pid, "service_requests", "service_levels",
+                                      {"by": ["area_id"], "population": people})  # fmt: skip
+    week = analysis.create_briefing(analyst, "demo", pid, "Where residents wait longest for a repair")
+    analysis.add_finding(analyst, "demo", pid, week.pk, by_type.pk, title="The slowest request types",
+                         text="Ranked by the median days to close, open requests counted as still waiting.")  # fmt: skip
+    analysis.add_finding(analyst, "demo", pid, week.pk, by_area.pk, title="The slowest areas",
+                         text="Some areas wait far longer than the city's median: the pilot starts there.")  # fmt: skip
+    analysis.bless_briefing(coach, "demo", pid, week.pk, "Clear: design the pilot around the slowest areas.")
