@@ -439,13 +439,39 @@ def service_levels(
             table[column], mapping.date_formats.get(field, ()), engine=engine, timezone=mapping.timezone
         )
 
-    base = table.mutate(
-        __opened=parsed("opened", opened_col),
-        __closed=parsed("closed", closed_col) if closed_col else ibis.null().cast("timestamp"),
-        __ack=parse_datetime(table[acknowledged], (), engine=engine, timezone=mapping.timezone)
-        if acknowledged
-        else ibis.null().cast("timestamp"),
+    # Only the columns the analysis reads, with the dates parsed once: the passes below read a cached copy,
+    # so text dates are parsed once per row, not once per query.
+    needed = [c for c in dict.fromkeys([id_col, type_col, status_col, opened_col, closed_col, acknowledged,
+                                        *keys.values()]) if c]  # fmt: skip
+    base = (
+        table.select(*needed)
+        .mutate(
+            __opened=parsed("opened", opened_col),
+            __closed=parsed("closed", closed_col) if closed_col else ibis.null().cast("timestamp"),
+            __ack=parse_datetime(table[acknowledged], (), engine=engine, timezone=mapping.timezone)
+            if acknowledged
+            else ibis.null().cast("timestamp"),
+        )
+        .cache()
     )
+    try:
+        return _service_levels(
+            base, mapping, keys=keys, period=period, unit=unit, calendar=calendar, targets=targets, start=start,
+            end=end, as_of=as_of, censoring=censoring, population=population, acknowledged=acknowledged,
+            reopened=reopened, intervals=intervals, type_col=type_col, closed_col=closed_col,
+            status_col=status_col, id_col=id_col, opened_col=opened_col,
+        )  # fmt: skip
+    finally:
+        base.release()
+
+
+def _service_levels(
+    base: ir.Table, mapping: CanonicalMapping, *, keys: dict[str, str], period: Period | None, unit: DaysUnit,
+    calendar: WorkCalendar, targets: TargetTable | None, start: date | None, end: date | None,
+    as_of: datetime | None, censoring: Censoring, population: Mapping[str, float] | None, acknowledged: str | None,
+    reopened: Sequence[str] | None, intervals: bool, type_col: str | None, closed_col: str | None,
+    status_col: str | None, id_col: str | None, opened_col: str,
+) -> ServiceLevels:  # fmt: skip
     opened, closed = base["__opened"], base["__closed"]
     in_period = ibis.literal(True)
     if start is not None:
