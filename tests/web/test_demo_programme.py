@@ -154,6 +154,10 @@ def test_the_demo_has_a_living_programme_a_project_in_every_phase_with_history(s
     baseline = MetricSpecVersion.objects.filter(project=potholes, name="pothole_days").latest("number")
     assert baseline.baseline_from is not None and baseline.spec["baseline"]["value"] > 0
     assert potholes.analysis_runs.filter(status="done").count() == 2
+    from ridp.demo._catalog import SERVICE_TYPES
+    from ridp.workspace.demo_projects import DEMO_TARGETS
+
+    assert set(DEMO_TARGETS) <= {s.name for s in SERVICE_TYPES}  # every target names a type of the demo city
     area_run = potholes.analysis_runs.get(params__by=["area_id"])
     assert any(r.get("residents") for r in area_run.result["rows"])  # the residents behind every area's figures
     assert [f.title for f in potholes.briefings.get().findings.all()] == [

@@ -434,7 +434,10 @@ refresh: weekly
 owner: Streets Division data lead
 """
 #: The Streets Division's targets, days to close per request type.
-DEMO_TARGETS = {"Pothole Repair": 10.0, "Street Light Out": 4.0, "Missed Trash Pickup": 2.0, "Graffiti Removal": 7.0}
+DEMO_TARGETS = {
+    "Pothole Repair": 10.0, "Streetlight Out": 4.0, "Missed Trash Pickup": 2.0, "Graffiti Removal": 7.0,
+    "Traffic Signal Repair": 2.0, "Sidewalk Repair": 30.0, "Tree Maintenance": 21.0, "Illegal Dumping": 5.0,
+}  # fmt: skip
 
 
 def seed_analysis(users: dict[str, User]) -> None:
