@@ -24,7 +24,9 @@ def log_in(page, username: str, *, two_factor: bool = True) -> None:
         page.axe()
         page.page.get_by_label("Six-digit code from your authenticator app").fill(code_for(username))
         page.page.get_by_role("button", name="Continue").click()
-    page.page.wait_for_url(re.compile(r".*/$"))
+    # Wait until the login pages are left behind: the two-factor page's own URL also ends with "/", so a
+    # pattern like ".*/$" matched before the code was checked, and the next page could race the session.
+    page.page.wait_for_url(lambda url: "/login/" not in url)
     page.axe()
 
 
