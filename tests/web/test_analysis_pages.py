@@ -27,6 +27,8 @@ def test_a_run_its_result_exports_a_finding_and_the_blessing(world, as_persona):
     analyst = as_persona("analyst")
     page = analyst.get(_url(world, "analysis"))
     assert page.status_code == 200 and b"Run an analysis" in page.content
+    title = page.content.decode().split("<title>", 1)[1].split("</title>", 1)[0]
+    assert title.startswith("Analysis · ") and "<" not in title  # the title is text, nothing more
     assert f'href="{_url(world, "analysis")}"'.encode() in analyst.get(_url(world, "project")).content  # the tab
     started = csrf_post(analyst, _url(world, "analysis_start"),
                         {"dataset": "requests", "kind": "service_levels", "by": "type", "unit": "calendar",
