@@ -295,7 +295,18 @@ def _new_duckdb(target: str, dirs: list[Path], memory_limit: int | None, temp: P
     # when it wraps the connection, so the lock comes after.
     backend = ibis.duckdb.from_connection(raw)
     _lock(raw)
+    # Ibis loads the spatial extension before a query with geometry in it by
+    # listing the extension folder, which the lock forbids; it is loaded already.
+    backend._load_extensions = _extensions_loaded_at_open
     return backend
+
+
+def _extensions_loaded_at_open(extensions: list[str], force_install: bool = False) -> None:
+    missing = sorted(set(extensions) - {"spatial"})
+    if missing:
+        raise EngineURLError(
+            f"DuckDB extension(s) {', '.join(missing)} are not loaded; ridp loads only spatial, offline"
+        )
 
 
 def _redact(url: str) -> str:

@@ -29,7 +29,8 @@ the edges.
     │   └── AgreementRequiredError         no active data-sharing agreement covers this use
     ├── WorkspaceError                     the store is missing, locked or inconsistent
     │   └── IntegrityError                 the store failed its integrity check
-    └── ResourceLimitError                 a parse ran out of its memory or CPU budget
+    ├── ResourceLimitError                 a parse ran out of its memory or CPU budget
+    └── EngineGapError                     an operation one engine cannot run here (e.g. spatial joins on Spark)
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ __all__ = [
     "CorruptFileError",
     "EmptyFileError",
     "EncodingError",
+    "EngineGapError",
     "EngineURLError",
     "FieldError",
     "FileFormatError",
@@ -243,3 +245,7 @@ class IntegrityError(WorkspaceError):
 
 class ResourceLimitError(RidpError):
     """Parsing a file ran out of its memory or CPU budget."""
+
+
+class EngineGapError(RidpError):
+    """An operation one engine cannot run here (a declared gap); the message says where it runs."""

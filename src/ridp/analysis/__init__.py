@@ -1,14 +1,22 @@
-"""Resident-impact analysis: service levels, trends and the composite score (PROGRAM.md §6).
+"""Resident-impact analysis: service levels, trends, the composite score, places and equity (PROGRAM.md §6).
 
-``ridp.analysis.service(table, mapping, by=("type",))`` and
-``ridp.analysis.trends(...)`` work on any Ibis table and return frozen results with
-``.to_pandas()`` and ``.chart()``. Part of the analytical core: it never imports Django.
+``ridp.analysis.service_levels(table, mapping, by=("type",))``, ``trends(...)``,
+``assign_areas(...)``, ``hot_spots(...)`` and ``disparities(...)`` work on any Ibis table and
+return frozen results with ``.to_pandas()``, ``.summary()`` and a chart or map. Part of the
+analytical core: it never imports Django.
 """
 
 from __future__ import annotations
 
+from ridp.analysis.addresses import AddressMatch, match_addresses, normalise_address
+from ridp.analysis.assign import AreaAssignment, assign_areas
+from ridp.analysis.boundaries import Boundaries, BoundaryProblem
 from ridp.analysis.calendar import WorkCalendar
+from ridp.analysis.census import CensusTable, read_acs
 from ridp.analysis.composite import WINDOWS, Composite, composite
+from ridp.analysis.equity import ResourceScores, resource_scores
+from ridp.analysis.hotspots import HotSpots, hot_spots
+from ridp.analysis.maps import choropleth, point_map
 from ridp.analysis.metric_value import MetricValue, data_as_of, metric_value
 from ridp.analysis.service import (
     BREAKDOWN_FIELDS,
@@ -28,20 +36,35 @@ __all__ = [
     "COLUMNS",
     "PERIODS",
     "WINDOWS",
+    "AddressMatch",
+    "AreaAssignment",
+    "Boundaries",
+    "BoundaryProblem",
+    "CensusTable",
     "Composite",
     "DiscoveryRate",
+    "HotSpots",
     "LeftOut",
     "LevelChange",
     "MetricValue",
+    "ResourceScores",
     "Seasonality",
     "ServiceLevels",
     "TargetTable",
     "Trends",
     "WorkCalendar",
+    "assign_areas",
+    "choropleth",
     "composite",
     "data_as_of",
     "discovery_rate",
+    "hot_spots",
+    "match_addresses",
     "metric_value",
+    "normalise_address",
+    "point_map",
+    "read_acs",
+    "resource_scores",
     "service_levels",
     "trends",
 ]
