@@ -193,24 +193,15 @@ def assign_areas(
             "installed); assign in DuckDB or PostgreSQL with PostGIS, store the area ids, and analyse them on Spark"
         )
     x, y = _coordinate(table, lon, "longitude"), _coordinate(table, lat, "latitude")
-    west, south, east, north = boundaries.bounds
-
-    def inside(px: ir.FloatingValue, py: ir.FloatingValue) -> ir.BooleanValue:
-        return px.between(west, east) & py.between(south, north)
-
-    status = ibis.cases(
-        (x.isnull() | y.isnull(), "missing"),
-        ((x == 0) & (y == 0), "zero"),
-        (inside(x, y), "candidate"),
-        (inside(y, x), "swapped"),
-        ((y.abs() > 90) | (x.abs() > 180), "invalid"),
-        else_="outside",
-    )
+    status = _located(x, y, boundaries.bounds)
+    located = status.isin(("candidate", "swapped"))
+    # Points outside the city's box get no point at all: the join leaves them without an area.
     base = table.mutate(
         _ridp_status=status,
-        _ridp_x=ibis.cases((status == "swapped", y), else_=x),
-        _ridp_y=ibis.cases((status == "swapped", x), else_=y),
+        _ridp_x=ibis.cases((status == "swapped", y), (located, x), else_=ibis.null("float64")),
+        _ridp_y=ibis.cases((status == "swapped", x), (located, y), else_=ibis.null("float64")),
     )
+    base = base.mutate(_ridp_point=_point(base._ridp_x, base._ridp_y))
     polys = ibis.memtable(
         pa.table(
             {
@@ -220,25 +211,42 @@ def assign_areas(
         )
     )
     polys = polys.mutate(_ridp_geom=_geometry(polys._ridp_wkb)).drop("_ridp_wkb")
-    located = base.filter(base._ridp_status.isin(("candidate", "swapped")))
-    located = located.mutate(_ridp_point=_point(located._ridp_x, located._ridp_y))
-    matched = located.left_join(polys, polys._ridp_geom.contains(located._ridp_point))
+    # One left spatial join over every row (DuckDB plans it as its SPATIAL_JOIN; PostGIS as a join on
+    # ST_Contains): the boundaries are disjoint, so a row meets at most one area.
+    matched = base.left_join(polys, polys._ridp_geom.contains(base._ridp_point))
     keep = list(table.columns)
-    placed = matched.select(
-        *keep,
-        **{
-            column: matched._ridp_area,
-            "_ridp_status": ibis.cases(
-                (matched._ridp_area.isnull(), "outside"),
-                (matched._ridp_status == "swapped", "swapped"),
-                else_="assigned",
-            ),
-        },
+    combined = matched.select(
+        *keep, **{column: matched._ridp_area, "_ridp_status": _final(matched._ridp_status, matched._ridp_area)}
     )
-    rest = base.filter(~base._ridp_status.isin(("candidate", "swapped")))
-    others = rest.select(*keep, **{column: ibis.null("string"), "_ridp_status": rest._ridp_status})
-    combined = ibis.union(placed, others)
     return _summarise(combined, boundaries, column, id_column, lat, lon, engine, write)
+
+
+def _located(x: ir.FloatingValue, y: ir.FloatingValue, bounds: tuple[float, float, float, float]) -> ir.StringValue:
+    """Where a coordinate pair stands before the join: missing, zero, candidate (in the city's box),
+    swapped (in the box once exchanged), invalid (not a coordinate) or outside."""
+    west, south, east, north = bounds
+
+    def inside(px: ir.FloatingValue, py: ir.FloatingValue) -> ir.BooleanValue:
+        return px.between(west, east) & py.between(south, north)
+
+    return ibis.cases(
+        (x.isnull() | y.isnull(), "missing"),
+        ((x == 0) & (y == 0), "zero"),
+        (inside(x, y), "candidate"),
+        (inside(y, x), "swapped"),
+        ((y.abs() > 90) | (x.abs() > 180), "invalid"),
+        else_="outside",
+    )
+
+
+def _final(located: ir.StringValue, area: ir.StringValue) -> ir.StringValue:
+    """The row's status once the join is done: a located point without an area is outside every area."""
+    return ibis.cases(
+        (area.notnull() & (located == "swapped"), "swapped"),
+        (area.notnull(), "assigned"),
+        (located.isin(("candidate", "swapped")), "outside"),
+        else_=located,
+    )
 
 
 def _summarise(
@@ -251,33 +259,23 @@ def _summarise(
     engine: str,
     write: str | Path | None,
 ) -> AreaAssignment:
-    cached = combined.cache()
-    try:
-        if write is not None:
-            cached.drop("_ridp_status").to_parquet(write)
-        tally = cached.group_by(["_ridp_status", column]).agg(n=cached.count()).execute()
-        counts = {s: 0 for s in STATUSES}
-        per_area = dict.fromkeys(boundaries.ids, 0)
-        for row in tally.itertuples(index=False):
-            status, area, n = str(row[0]), row[1], int(row[2])
-            counts[status] = counts.get(status, 0) + n
-            if area is not None and isinstance(area, str):
-                per_area[area] = per_area.get(area, 0) + n
-        shown = [c for c in (id_column, lat, lon) if c]
-        examples: dict[str, tuple[dict[str, Any], ...]] = {}
-        for status in STATUSES[1:]:
-            if counts.get(status):
-                rows = (
-                    cached.filter(cached._ridp_status == status)
-                    .select(*shown)
-                    .order_by(shown)
-                    .limit(EXAMPLES)
-                    .execute()
-                )
-                examples[status] = tuple({k: _plain(v) for k, v in r.items()} for r in rows.to_dict("records"))
-    finally:
-        # A cached table outliving its connection fails when it is collected: release it now.
-        cached.release()
+    if write is not None and engine == "duckdb":
+        # The join runs once, straight into the file; the counts are read back from the file, where each
+        # row's status follows from its coordinates and its area without another join.
+        combined.drop("_ridp_status").to_parquet(write)
+        stored = combined._find_backend().read_parquet(str(write))
+        x, y = _coordinate(stored, lon, "longitude"), _coordinate(stored, lat, "latitude")
+        stored = stored.mutate(_ridp_status=_final(_located(x, y, boundaries.bounds), stored[column]))
+        counts, per_area, examples = _tally(stored, boundaries, column, [c for c in (id_column, lat, lon) if c])
+    else:
+        cached = combined.cache()
+        try:
+            if write is not None:
+                cached.drop("_ridp_status").to_parquet(write)
+            counts, per_area, examples = _tally(cached, boundaries, column, [c for c in (id_column, lat, lon) if c])
+        finally:
+            # A cached table outliving its connection fails when it is collected: release it now.
+            cached.release()
     return AreaAssignment(
         table=combined.drop("_ridp_status"),
         boundaries=boundaries.name,
@@ -289,6 +287,25 @@ def _summarise(
         boundary_problems=tuple(p.message for p in boundaries.problems),
         engine=engine,
     )
+
+
+def _tally(
+    cached: ir.Table, boundaries: Boundaries, column: str, shown: list[str]
+) -> tuple[dict[str, int], dict[str, int], dict[str, tuple[dict[str, Any], ...]]]:
+    tally = cached.group_by(["_ridp_status", column]).agg(n=cached.count()).execute()
+    counts = {s: 0 for s in STATUSES}
+    per_area = dict.fromkeys(boundaries.ids, 0)
+    for row in tally.itertuples(index=False):
+        status, area, n = str(row[0]), row[1], int(row[2])
+        counts[status] = counts.get(status, 0) + n
+        if area is not None and isinstance(area, str):
+            per_area[area] = per_area.get(area, 0) + n
+    examples: dict[str, tuple[dict[str, Any], ...]] = {}
+    for status in STATUSES[1:]:
+        if counts.get(status):
+            rows = cached.filter(cached._ridp_status == status).select(*shown).order_by(shown).limit(EXAMPLES).execute()
+            examples[status] = tuple({k: _plain(v) for k, v in r.items()} for r in rows.to_dict("records"))
+    return counts, per_area, examples
 
 
 def _plain(value: Any) -> Any:

@@ -472,7 +472,9 @@ def _trim_overlaps(ids: tuple[str, ...], polys: tuple[Any, ...]) -> tuple[tuple[
     if not pairs:
         return tuple(trimmed), None
     largest = sorted(pairs, key=lambda p: -p[2] / min(polys[p[0]].area, polys[p[1]].area))
-    examples = tuple(f"{ids[i]} and {ids[j]} ({100 * shared / polys[j].area:.1f}% of {ids[j]})" for i, j, shared in largest)
+    examples = tuple(
+        f"{ids[i]} and {ids[j]} ({100 * shared / polys[j].area:.1f}% of {ids[j]})" for i, j, shared in largest
+    )
     problem = BoundaryProblem(
         "overlap",
         len(pairs),
