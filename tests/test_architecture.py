@@ -18,8 +18,8 @@ CORE = ["engine", "errors", "config", "ingest", "readiness", "analysis", "evalua
 
 def test_public_face_is_pinned():
     assert sorted(ridp.__all__) == [
-        "DemoCity", "RidpError", "__version__", "connect", "discovery_rate", "generate_city", "load_parquet",
-        "service_levels", "trends",
+        "Boundaries", "DemoCity", "RidpError", "__version__", "assign_areas", "connect", "discovery_rate",
+        "disparities", "generate_city", "hot_spots", "load_parquet", "service_levels", "trends",
     ]  # fmt: skip
     for name in ridp.__all__:
         assert hasattr(ridp, name)

@@ -7,6 +7,9 @@ The public face for notebooks and scripts::
     con = ridp.connect("duckdb://:memory:")          # or postgresql://..., spark://local
     city = ridp.generate_city("demo-city", rows=10_000)
     levels = ridp.service_levels(table, mapping, by=("type", "area"))   # ridp.analysis
+    placed = ridp.assign_areas(table, ridp.Boundaries.from_file("tracts.geojson"), mapping=mapping)
+    spots = ridp.hot_spots(placed.table, area="area_id", boundaries=tracts, population=people)
+    gaps = ridp.disparities(placed.table, mapping, by="area_id", census=acs, baseline="population")
 
 The analytical core (``ridp.readiness``, ``ridp.analysis``, ``ridp.evaluation``,
 ``ridp.privacy``, ``ridp.strategy``) works on Ibis tables and never imports
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from ridp.analysis import discovery_rate, service_levels, trends
+from ridp.analysis import Boundaries, assign_areas, discovery_rate, disparities, hot_spots, service_levels, trends
 from ridp.demo import DemoCity, generate_city
 from ridp.engine import connect, load_parquet
 from ridp.errors import RidpError
@@ -28,12 +31,16 @@ except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0"
 
 __all__ = [
+    "Boundaries",
     "DemoCity",
     "RidpError",
     "__version__",
+    "assign_areas",
     "connect",
     "discovery_rate",
+    "disparities",
     "generate_city",
+    "hot_spots",
     "load_parquet",
     "service_levels",
     "trends",

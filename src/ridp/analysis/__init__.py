@@ -14,7 +14,9 @@ from ridp.analysis.boundaries import Boundaries, BoundaryProblem
 from ridp.analysis.calendar import WorkCalendar
 from ridp.analysis.census import CensusTable, read_acs
 from ridp.analysis.composite import WINDOWS, Composite, composite
+from ridp.analysis.disparities import Disparities, disparities
 from ridp.analysis.equity import ResourceScores, resource_scores
+from ridp.analysis.gaps import ServiceGaps, service_gaps
 from ridp.analysis.hotspots import HotSpots, hot_spots
 from ridp.analysis.maps import choropleth, point_map
 from ridp.analysis.metric_value import MetricValue, data_as_of, metric_value
@@ -43,12 +45,14 @@ __all__ = [
     "CensusTable",
     "Composite",
     "DiscoveryRate",
+    "Disparities",
     "HotSpots",
     "LeftOut",
     "LevelChange",
     "MetricValue",
     "ResourceScores",
     "Seasonality",
+    "ServiceGaps",
     "ServiceLevels",
     "TargetTable",
     "Trends",
@@ -58,6 +62,7 @@ __all__ = [
     "composite",
     "data_as_of",
     "discovery_rate",
+    "disparities",
     "hot_spots",
     "match_addresses",
     "metric_value",
@@ -65,6 +70,7 @@ __all__ = [
     "point_map",
     "read_acs",
     "resource_scores",
+    "service_gaps",
     "service_levels",
     "trends",
 ]
