@@ -32,6 +32,7 @@ demo: setup
 	@$(TIMED) "city" $(RIDP_DEMO) city add "Demo City" --slug demo --timezone America/New_York --cohort 2026
 	@$(TIMED) "ingest requests" $(RIDP_DEMO) data add $(DEMO_DIR)/service_requests.csv --city demo --name service_requests
 	@$(TIMED) "ingest population" $(RIDP_DEMO) data add $(DEMO_DIR)/population.csv --city demo --name population
+	@$(TIMED) "ingest neighbourhood boundaries" $(RIDP_DEMO) data add $(DEMO_DIR)/neighbourhoods.geojson --city demo --name neighbourhoods
 	@$(TIMED) "catalog" $(RIDP_DEMO) data list --city demo
 	@$(TIMED) "programme (3 cities, teams, agreements, demo logins)" $(RIDP_DEMO) demo programme --city-dir $(DEMO_DIR)
 	@$(TIMED) "data readiness of the requests (report: $(DEMO_DIR)/readiness.html)" $(RIDP_DEMO) readiness service_requests --city demo --html $(DEMO_DIR)/readiness.html
@@ -52,7 +53,7 @@ test: setup
 	@$(TIMED) "benchmark smoke (10,000 rows)" $(BIN)/python benchmarks/ingest.py --rows 10000 --repeat 1
 	@$(TIMED) "benchmark smoke: web (3 cities, 5 sessions)" $(BIN)/python benchmarks/web.py --smoke
 	@$(TIMED) "benchmark smoke: readiness (10,000 rows)" $(BIN)/python benchmarks/readiness.py --smoke
-	@$(TIMED) "benchmark smoke: service-level cube (10,000 rows)" $(BIN)/python benchmarks/analysis.py --smoke
+	@$(TIMED) "benchmark smoke: service-level cube and places (10,000 rows)" $(BIN)/python benchmarks/analysis.py --smoke
 
 test-fast: setup
 	@$(BIN)/pytest -q -m "not spark and not slow and not browser"

@@ -1,4 +1,4 @@
-"""Benchmark: ridp's service-level analysis against hand-written DuckDB SQL, polars and pandas.
+"""Benchmark: ridp's service-level analysis against DuckDB SQL, polars and pandas, and its places against geopandas.
 
 What is measured (issue 7, PERFORMANCE.md): the wall time and peak RSS of the
 **service-level cube** of the demo city's requests: per area x request type x
@@ -31,17 +31,33 @@ median wall time is reported. Every contender's cube is checked against DuckDB
 SQL's: group count, total requests, the medians of the largest groups, and the
 sums of every group's median, p90 and share.
 
+The **places** part (``_places.py``; ``--parts places`` runs it alone): every
+request of the same file assigned to one of 200 polygons (the demo's 40
+neighbourhoods cut into 5 strips each, written as GeoJSON to the work folder) and
+stored as Parquet, in a fresh process each:
+
+* **ridp**: ``Boundaries.from_file`` + ``ridp.analysis.assign.assign_areas(...,
+  write=OUT)`` on an in-memory DuckDB (the same ``connect`` + ``load_parquet``
+  as the cube): every input column and the polygon id, stored;
+* **geopandas**: ``gpd.points_from_xy`` + ``gpd.sjoin(points, polygons,
+  predicate="within", how="left")``, the ids written with pyarrow.
+
+Each written file is read back (untimed) and ridp's rows per polygon and per
+status are checked against geopandas'.
+
 Usage::
 
-    python benchmarks/analysis.py                   # 10,000,000 rows, 3 runs each
+    python benchmarks/analysis.py                   # 10,000,000 rows, 3 runs each, both parts
     python benchmarks/analysis.py --rows 1000000 --repeat 1
+    python benchmarks/analysis.py --rows 2000000 --parts places
     python benchmarks/analysis.py --smoke           # 10,000 rows, 1 run: checks that everything runs
 
 Prints a table and the goal lines (ridp within 1.0x the fastest of DuckDB SQL,
-polars and pandas; ridp's peak RSS within 3 GB) and writes
-``benchmarks/out/analysis-<rows>.json``. Missing a goal is reported, never an
-error: the exit code is 1 when a contender fails or its cube differs from DuckDB
-SQL's, 2 when the input cannot be made.
+polars and pandas; places at least 5x faster than geopandas; ridp's peak RSS
+within 3 GB) and writes ``benchmarks/out/analysis-<rows>.json``. Missing a goal
+is reported, never an error: the exit code is 1 when a contender fails, its cube
+differs from DuckDB SQL's or its counts per polygon from geopandas', 2 when the
+input cannot be made.
 """
 
 from __future__ import annotations
@@ -75,6 +91,7 @@ from _common import (
     write_json,
 )
 from _harness import Run, Runs, describe_exit, measure, median
+from _places import PLACE_SPECS, PlaceContender, run_places
 from _readiness_data import City, default_cache, demo_parquet
 
 HERE = Path(__file__).resolve().parent
@@ -112,6 +129,9 @@ SPECS = (
     Spec("pandas", "pandas groupby", bench_venv=False),
 )
 BY_KEY = {s.key: s for s in SPECS}
+PARTS = ("cube", "places")
+PLACE_KEYS = tuple(s.key for s in PLACE_SPECS)
+ALL_KEYS = (*BY_KEY, *PLACE_KEYS)
 
 
 @dataclass
@@ -166,6 +186,13 @@ def check(c: Contender, run: Run, city: City) -> str | None:
 def wait_for_service_levels(timeout_s: float) -> str | None:
     """Wait until ``ridp.analysis.service_levels`` imports; None when it does, else the last error."""
     probe = poll_import("from ridp.analysis import TargetTable, service_levels", "ridp.analysis", timeout_s)
+    return None if probe.returncode == 0 else (probe.stderr.strip().splitlines() or ["?"])[-1]
+
+
+def wait_for_assign(timeout_s: float) -> str | None:
+    """Wait until ``ridp.analysis.assign`` and ``.boundaries`` import; None when they do, else the last error."""
+    code = "from ridp.analysis.assign import assign_areas; from ridp.analysis.boundaries import Boundaries"
+    probe = poll_import(code, "ridp.analysis.assign", timeout_s)
     return None if probe.returncode == 0 else (probe.stderr.strip().splitlines() or ["?"])[-1]
 
 
@@ -327,9 +354,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=DEFAULT_REPEAT, help="fresh processes per contender (default 3)")
     parser.add_argument("--smoke", action="store_true", help="10,000 rows, 1 run: checks that everything runs")
     parser.add_argument(
+        "--parts", default=",".join(PARTS), help=f"comma-separated subset of: {', '.join(PARTS)} (default both)"
+    )
+    parser.add_argument(
         "--contenders",
-        default=",".join(s.key for s in SPECS),
-        help=f"comma-separated subset of: {', '.join(s.key for s in SPECS)} (default all)",
+        default=",".join(ALL_KEYS),
+        help=f"comma-separated subset of: {', '.join(ALL_KEYS)} (default all; each part runs its own)",
     )
     parser.add_argument("--cache", type=Path, default=None, help="where the demo city is kept (~/.cache/ridp-bench)")
     parser.add_argument("--bench-venv", type=Path, default=BENCH_VENV, help="polars' venv (.venv-bench)")
@@ -343,9 +373,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.rows < 1 or args.repeat < 1:
         parser.error("--rows and --repeat must be at least 1")
     args.contenders = [c.strip() for c in args.contenders.split(",") if c.strip()]
-    unknown = sorted(set(args.contenders) - set(BY_KEY))
+    unknown = sorted(set(args.contenders) - set(ALL_KEYS))
     if unknown or not args.contenders:
-        parser.error(f"unknown contender(s) {unknown}; choose from {', '.join(BY_KEY)}")
+        parser.error(f"unknown contender(s) {unknown}; choose from {', '.join(ALL_KEYS)}")
+    args.parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    if not args.parts or set(args.parts) - set(PARTS):
+        parser.error(f"--parts takes a comma-separated subset of {', '.join(PARTS)}")
     return args
 
 
@@ -354,7 +387,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     cache: Path = (args.cache or default_cache()).expanduser().absolute()
     bench_python = args.bench_venv.expanduser().absolute() / "bin" / "python"
     has_bench = bench_python.is_file()
-    contenders = [Contender(spec=s) for s in SPECS if s.key in args.contenders]
+    contenders = [Contender(spec=s) for s in SPECS if "cube" in args.parts and s.key in args.contenders]
+    places = [PlaceContender(spec=s) for s in PLACE_SPECS if "places" in args.parts and s.key in args.contenders]
     for c in contenders:
         if c.spec.bench_venv and not has_bench:
             c.skipped = SKIPPED_NO_VENV
@@ -368,6 +402,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         missing = wait_for_service_levels(args.wait_minutes * 60)
         if missing is not None:
             ridp.skipped = f"FAILED: ridp.analysis.service_levels does not import ({missing})"
+    for p in places:
+        if p.spec.key == "ridp-places" and (missing := wait_for_assign(args.wait_minutes * 60)) is not None:
+            p.skipped = f"FAILED: ridp.analysis.assign does not import ({missing})"
     warm_page_cache(city.parquet)
 
     load_before = os.getloadavg()[0]  # other work on the machine skews the figures: show how much there was
@@ -379,21 +416,35 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if not c.skipped:
                     run = run_contender(c, city, bench_python, scratch)
                     c.record(c.spec.key, k, args.repeat, run, check(c, run, city))
+        # The polygons and every run's output go to the work folder (scratch), removed at the end.
+        part = run_places(places, city.parquet, city.folder / "neighbourhoods.geojson", city.rows, args.repeat, scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
     by_key = {c.spec.key: c for c in contenders}
     agrees = agreement(by_key)
     goals = summarise({k: c for k, c in by_key.items() if c.measured})
-    print_report(contenders, goals, agrees, city, args.repeat, load_before)
+    if contenders:
+        print_report(contenders, goals, agrees, city, args.repeat, load_before)
+    if places:
+        if not contenders:
+            print(
+                f"\nload average (1 min) before: {load_before:.2f}, after: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
+            )
+        part.report(city.rows, args.repeat)
+        goals.update(part.goals)
     args.results.mkdir(parents=True, exist_ok=True)
-    results = args.results / f"analysis-{args.rows}.json"
+    suffix = "" if set(args.parts) == set(PARTS) else "-" + "-".join(args.parts)
+    results = args.results / f"analysis-{args.rows}{suffix}.json"
     write_json(
-        results, payload(args, city, contenders, goals, agrees, bench_python if has_bench else None, load_before)
+        results,
+        payload(args, city, contenders, goals, agrees, bench_python if has_bench else None, load_before)
+        | {"places": part.payload() if places else None},
     )
     print(f"results: {results}")
-    crashed = any(c.failed for c in contenders) or any(c.skipped and c.skipped.startswith("FAILED") for c in contenders)
-    return 1 if crashed or any(agrees.values()) else 0
+    every: list[Contender | PlaceContender] = [*contenders, *places]
+    crashed = any(c.failed for c in every) or any(c.skipped and c.skipped.startswith("FAILED") for c in every)
+    return 1 if crashed or any(agrees.values()) or part.mismatch else 0
 
 
 def payload(
@@ -409,13 +460,16 @@ def payload(
     return {
         "benchmark": "analysis",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "parts": args.parts,
         "rows": args.rows,
         "seed": SEED,
         "repeat": args.repeat,
         "targets_days": TARGETS,
         "parquet": {"path": str(city.parquet), "bytes": city.bytes},
         "environment": environment(
-            ("ridp", "duckdb", "ibis-framework", "pandas", "pyarrow"), bench_python, ("polars", "pyarrow")
+            ("ridp", "duckdb", "ibis-framework", "pandas", "pyarrow", "geopandas", "shapely"),
+            bench_python,
+            ("polars", "pyarrow"),
         ),
         "load_average_1min": {"before": load_before, "after": os.getloadavg()[0]},
         "goals": goals,

@@ -256,5 +256,10 @@ API: dict[str, object] = {
     "add_finding": TEAM,
     "bless_briefing": COACH,
     "get_composite": ROWS,
+    # --- places (issue 8) ---
+    "assign_areas": ROWS,
+    "list_area_assignments": EVERYONE,
+    "check_boundaries": ROWS,
+    "get_analysis_map": EVERYONE,
 }
 API_DENY_AS_404 = {"list_audit_entries"}

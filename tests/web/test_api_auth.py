@@ -35,6 +35,8 @@ OPERATIONS = {
     "run_analysis", "list_analyses", "get_analysis", "get_targets", "set_targets", "get_work_calendar",
     "set_work_calendar", "compute_baseline", "list_briefings", "create_briefing", "get_briefing", "add_finding",
     "bless_briefing", "get_composite",
+    # places and equity (issue 8)
+    "assign_areas", "list_area_assignments", "check_boundaries", "get_analysis_map",
 }  # fmt: skip
 
 

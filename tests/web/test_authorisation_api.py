@@ -90,6 +90,8 @@ def _bodies(world: Any) -> dict[str, dict[str, Any]]:
         "create_briefing": {"json": {"title": "Matrix briefing"}},
         "add_finding": {"json": {"run_id": 1, "title": "Matrix finding", "text": "What it shows"}},
         "bless_briefing": {"json": {"note": "Go on"}},
+        # --- places (issue 8) ---
+        "assign_areas": {"json": {"boundaries": "requests"}},
     }
 
 

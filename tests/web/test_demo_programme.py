@@ -124,7 +124,7 @@ def test_the_demo_has_a_living_programme_a_project_in_every_phase_with_history(s
     from django.utils import timezone as django_timezone
 
     from ridp.workspace import charter, gates, meetings, project_team
-    from ridp.workspace.models import CohortPhase, Meeting, PhaseChange, Project
+    from ridp.workspace.models import AreaAssignment, CohortPhase, Meeting, PhaseChange, Project
 
     today = django_timezone.localdate()
     projects = {p.title: p for p in Project.objects.select_related("city")}
@@ -153,16 +153,23 @@ def test_the_demo_has_a_living_programme_a_project_in_every_phase_with_history(s
     assert gates.REGISTRY["success_metric_set"].check(potholes).met
     baseline = MetricSpecVersion.objects.filter(project=potholes, name="pothole_days").latest("number")
     assert baseline.baseline_from is not None and baseline.spec["baseline"]["value"] > 0
-    assert potholes.analysis_runs.filter(status="done").count() == 2
+    assert potholes.analysis_runs.filter(status="done").count() == 4  # types, areas; hot spots, service gaps
     from ridp.demo._catalog import SERVICE_TYPES
     from ridp.workspace.demo_projects import DEMO_TARGETS
 
     assert set(DEMO_TARGETS) <= {s.name for s in SERVICE_TYPES}  # every target names a type of the demo city
-    area_run = potholes.analysis_runs.get(params__by=["area_id"])
+    area_run = potholes.analysis_runs.get(kind="service_levels", params__by=["area_id"])
     assert any(r.get("residents") for r in area_run.result["rows"])  # the residents behind every area's figures
-    assert [f.title for f in potholes.briefings.get().findings.all()] == [
-        "The slowest request types", "The slowest areas"
-    ]  # fmt: skip
+    blessed, places_week = potholes.briefings.order_by("id")
+    assert [f.title for f in blessed.findings.all()] == ["The slowest request types", "The slowest areas"]
+    # the places: the requests assigned to the 40 neighbourhoods once, hot spots over all 40 (400 requests here:
+    # too few to find the planted ones, which tests/analysis/test_hotspots_maps.py does)
+    assert [f.title for f in places_week.findings.all()] == [
+        "Hot spots of requests per resident", "The worst-served neighbourhoods"
+    ] and places_week.blessed_at is None  # fmt: skip
+    hot = potholes.analysis_runs.get(kind="hot_spots").result
+    assert len(hot["rows"]) == 40 and "Benjamini" in hot["method"]
+    assert AreaAssignment.objects.filter(dataset_version__dataset__name="service_requests").count() == 1
 
     bulky = projects["Bulky-item pickup waits"]
     assert bulky.decision == "off_ramp" and bulky.other_help and bulky.phase == "scoping"

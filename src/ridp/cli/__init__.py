@@ -83,6 +83,7 @@ def _register() -> None:
         gate,
         meeting,
         metric,
+        places,
         project,
         projectteam,
         readiness,
@@ -107,6 +108,7 @@ def _register() -> None:
     app.add_typer(demo.app, name="demo")
     app.add_typer(metric.app, name="metric")
     app.add_typer(analyze.app, name="analyze")
+    app.add_typer(places.app, name="places")
 
 
 _register()

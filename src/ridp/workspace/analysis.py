@@ -48,7 +48,7 @@ from ridp.analysis.trends import LevelChange, Seasonality
 from ridp.errors import FieldError, NotFoundError, RidpError
 from ridp.metrics import Baseline, MetricSpec, dump_metric
 from ridp.readiness import CanonicalMapping
-from ridp.workspace import audit
+from ridp.workspace import audit, places
 from ridp.workspace.access import allowed, city_for, require
 from ridp.workspace.datasets import get_dataset, open_table
 from ridp.workspace.metric_specs import get_spec
@@ -182,6 +182,12 @@ def _clean_params(kind: str, params: Mapping[str, Any], dataset: Dataset, versio
     mapping = _mapping(dataset)
     columns = set(version.columns.values_list("name", flat=True))
     personal = _personal(version)
+    if kind in places.PLACES_KINDS:
+        unknown = sorted(set(params) - places.PLACES_INPUTS[kind])
+        if unknown:
+            raise FieldError(unknown[0], f"is not an input of {kind.replace('_', ' ')}; inputs: "
+                             f"{', '.join(sorted(places.PLACES_INPUTS[kind]))}")  # fmt: skip
+        return {"mapping": mapping.to_dict(), **places.clean_params(kind, params, dataset, columns, personal)}
     known = {
         "service_levels": {"by", "period", "unit", "censoring", "start", "end", "acknowledged", "population"},
         "trends": {"freq", "measure", "where", "start", "end"},
@@ -298,6 +304,8 @@ def _enqueue(run_id: int) -> str:
 
 
 def _compute(item: AnalysisRun, engine_url: str | None, report: Progress) -> Result:
+    if item.kind in places.PLACES_KINDS:
+        return places.compute(item, engine_url, report)  # type: ignore[no-any-return]
     version = item.dataset_version
     dataset = version.dataset
     p = item.params
@@ -386,6 +394,8 @@ def result_of(item: AnalysisRun) -> Result:
         return ServiceLevels.from_dict(data)
     if item.kind == AnalysisRun.Kind.TRENDS:
         return _trends_from_dict(data)
+    if item.kind in places.PLACES_KINDS:
+        return places.result_from_dict(item.kind, data)  # type: ignore[no-any-return]
     return _discovery_from_dict(data)
 
 
@@ -545,7 +555,10 @@ def list_briefings(actor: User, city: str, project_id: int) -> list[Briefing]:
 
 
 def _numbers(result: Result, column: str) -> list[dict[str, Any]]:
-    if isinstance(result, ServiceLevels):
+    ranked = places.worst_first(result)
+    if ranked is not None:
+        frame = ranked.head(MAX_FINDING_ROWS)
+    elif isinstance(result, ServiceLevels):
         frame = result.ranked(column).head(MAX_FINDING_ROWS)
     else:
         frame = (
@@ -583,6 +596,8 @@ def add_finding(
     result = result_of(item)
     if isinstance(result, Trends) and column == "median_days":
         column = "value"
+    if item.kind in places.PLACES_KINDS and column == "median_days":
+        column = places.FINDING_COLUMN[item.kind]
     numbers = _numbers(result, column)
     version = item.dataset_version
     specs = {s.name: s.spec_hash for s in MetricSpecVersion.objects.filter(project=project).order_by("name", "number")}

@@ -37,7 +37,7 @@ from ridp.errors import FieldError, IntegrityError, NotFoundError
 from ridp.ingest import parse_file
 from ridp.workspace import audit
 from ridp.workspace.access import require
-from ridp.workspace.models import Column, Dataset, DatasetVersion, User
+from ridp.workspace.models import AreaAssignment, Column, Dataset, DatasetVersion, User
 from ridp.workspace.people import require_city
 from ridp.workspace.store import city_dir, home, sha256_file, staging_lock
 
@@ -507,6 +507,7 @@ def open_table(
     version: int | None = None,
     engine_url: str | None = None,
     mask: bool = True,
+    areas: AreaAssignment | None = None,
 ) -> ibis.Table:
     """A dataset version as an Ibis table on an engine (default: the workspace's DuckDB).
 
@@ -514,7 +515,8 @@ def open_table(
     and Spark the version is loaded when asked. Personal columns this person may
     not see hold no values; ``mask=False`` keeps them for computations whose output
     never shows a personal value (data readiness counts them and masks every sample),
-    and the caller answers for that.
+    and the caller answers for that. ``areas`` reads the version's rows with their
+    stored area ids (:mod:`ridp.workspace.places`) instead; the same rules apply.
 
     Examples
     --------
@@ -528,7 +530,13 @@ def open_table(
     url = engine_url or Config.from_env().engine_url or f"duckdb://{cdir / 'engine' / 'ridp.duckdb'}"
     con = ridp.engine.connect(url, allowed_directories=[cdir])
     table_name = f"{dataset.city.slug.replace('-', '_')}__d{dataset.pk}_v{chosen.number}"
-    table = ridp.engine.load_parquet(con, home() / chosen.file, table_name)
+    source = home() / chosen.file
+    if areas is not None:
+        if areas.dataset_version_id != chosen.pk:
+            raise NotFoundError(f"that area assignment is of another version than {dataset} v{chosen.number}")
+        source = home() / areas.file
+        table_name += f"_a{areas.pk}"
+    table = ridp.engine.load_parquet(con, source, table_name)
     if hidden and mask:
         # Masked for this person: the column stays (same name and type) but holds no values.
         table = table.mutate(**{name: ibis.null().cast(table[name].type()) for name in hidden})

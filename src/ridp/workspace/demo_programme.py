@@ -308,7 +308,7 @@ def seed(
 
 def _projects(users: dict[str, User]) -> None:
     """The demo projects, all or none (a seeding that stopped before them makes them next time)."""
-    from ridp.workspace.demo_projects import seed_analysis, seed_projects
+    from ridp.workspace.demo_projects import seed_analysis, seed_places, seed_projects
     from ridp.workspace.models import Project
 
     if Project.objects.filter(city__slug__in=[c.slug for c in CITIES]).exists():
@@ -316,6 +316,7 @@ def _projects(users: dict[str, User]) -> None:
     with transaction.atomic():
         seed_projects(users)
         seed_analysis(users)
+        seed_places(users)
 
 
 def _new_password() -> str:
@@ -368,8 +369,13 @@ def _has_data(city: str, name: str) -> bool:
 
 
 def _demo_city_data(users: dict[str, User], work: Path, *, rows: int, city_dir: Path | None) -> None:
-    """Demo City's requests and population: as ``make demo`` ingested them, else from ``city_dir`` or generated."""
-    wanted = (("service_requests", "service_requests.csv"), ("population", "population.csv"))
+    """Demo City's requests, population and neighbourhood boundaries: as ``make demo`` ingested them, else from
+    ``city_dir`` or generated."""
+    wanted = (
+        ("service_requests", "service_requests.csv"),
+        ("population", "population.csv"),
+        ("neighbourhoods", "neighbourhoods.geojson"),
+    )
     if all(_has_data("demo", name) for name, _ in wanted):
         return
     folder = city_dir
@@ -482,6 +488,7 @@ def _classes_and_mapping(users: dict[str, User]) -> None:
     for who, city, name, corrections in (
         ("ana", "demo", "service_requests", {}),
         ("ana", "demo", "population", {"name": "public"}),
+        ("ana", "demo", "neighbourhoods", {"name": "public"}),
         ("raj", "riverton", "service_requests", {}),
     ):
         version = Dataset.objects.get(city__slug=city, name=name).current_version
@@ -509,6 +516,12 @@ def _inventory(users: dict[str, User]) -> None:
         description="ACS 5-year estimates per neighbourhood, with 90% margins of error.",
         owner_department="Planning", steward="Ana Lima", source_system="US Census Bureau ACS",
         update_frequency="yearly", licence="public domain", public="yes", sensitivity="low", years_of_history=1,
+    )  # fmt: skip
+    datasets.record_inventory(
+        users["ana"], "demo", "neighbourhoods",
+        description="The 40 neighbourhoods' boundaries (polygons in longitude/latitude), as Planning draws them.",
+        owner_department="Planning", steward="Ana Lima", source_system="City GIS", update_frequency="yearly",
+        licence="public domain", public="yes", sensitivity="low", years_of_history=1,
     )  # fmt: skip
     datasets.record_inventory(
         users["raj"], "riverton", "service_requests",

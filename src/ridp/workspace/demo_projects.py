@@ -38,7 +38,7 @@ from ridp.workspace import charter, cohorts, comments, gates, meetings, project_
 from ridp.workspace.models import City, CohortPhase, Dataset, Meeting, PhaseChange, Project, User
 from ridp.workspace.projects import start_project
 
-__all__ = ["PROJECTS", "seed_analysis", "seed_projects"]
+__all__ = ["PROJECTS", "seed_analysis", "seed_places", "seed_projects"]
 
 
 @dataclass(frozen=True)
@@ -469,3 +469,30 @@ def seed_analysis(users: dict[str, User]) -> None:
     analysis.add_finding(analyst, "demo", pid, week.pk, by_area.pk, title="The slowest areas",
                          text="Some areas wait far longer than the city's median: the pilot starts there.")  # fmt: skip
     analysis.bless_briefing(coach, "demo", pid, week.pk, "Clear: design the pilot around the slowest areas.")
+
+
+def seed_places(users: dict[str, User]) -> None:
+    """The pothole project's places: requests assigned to the 40 neighbourhoods once, hot spots of requests per
+    1,000 residents, and the service gaps between neighbourhoods, in a new briefing for the coach to bless."""
+    from ridp.workspace import analysis
+
+    project = Project.objects.filter(city__slug="demo", title="Faster pothole repair").first()
+    ready = Dataset.objects.filter(city__slug="demo", current_version__isnull=False,
+                                   name__in=("service_requests", "population", "neighbourhoods")).count()  # fmt: skip
+    if project is None or ready < 3:
+        return
+    analyst, pid = users[_DEMO_TEAM.analyst], project.pk
+    people = {"dataset": "population", "key": "area_id", "value": "population"}
+    areas = {"boundaries": "neighbourhoods", "id_field": "area_id"}
+    hot, _ = analysis.analyze_now(
+        analyst, "demo", pid, "service_requests", "hot_spots", {**areas, "population": people}
+    )
+    gaps, _ = analysis.analyze_now(analyst, "demo", pid, "service_requests", "service_gaps",
+                                   {**areas, "population": people})  # fmt: skip
+    week = analysis.create_briefing(analyst, "demo", pid, "Which neighbourhoods wait longest, and who lives there")
+    analysis.add_finding(analyst, "demo", pid, week.pk, hot.pk, title="Hot spots of requests per resident",
+                         text="Neighbourhoods with far more requests per 1,000 residents than their neighbours, "
+                         "significant after the false-discovery-rate correction.", column="z")  # fmt: skip
+    analysis.add_finding(analyst, "demo", pid, week.pk, gaps.pk, title="The worst-served neighbourhoods",
+                         text="Median days to close against the reference neighbourhood, with bootstrap intervals; "
+                         "outside 0.8-1.25 is a gap.", column="median_days")  # fmt: skip

@@ -776,6 +776,9 @@ class AnalysisRun(models.Model):
         SERVICE_LEVELS = "service_levels", "service levels"
         TRENDS = "trends", "trends"
         DISCOVERY = "discovery_rate", "discovery rate"
+        HOT_SPOTS = "hot_spots", "hot spots"
+        SERVICE_GAPS = "service_gaps", "service gaps"
+        RESOURCE_SCORES = "resource_scores", "where resources go"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "queued"
@@ -801,6 +804,38 @@ class AnalysisRun(models.Model):
         ordering: ClassVar[list[str]] = ["project", "created_at", "id"]
         indexes: ClassVar[list[Any]] = [
             models.Index(fields=["project", "dataset_version", "kind", "params_hash"], name="analysis_run_lookup"),
+        ]
+
+
+class AreaAssignment(models.Model):
+    """A dataset version's points assigned to the areas of a boundary dataset's version, stored once.
+
+    ``file`` (relative to RIDP_HOME) is the version's rows with one more column, ``column``, holding the
+    area id; ``report`` what could not be placed (missing, zero, swapped, outside) and the boundary checks.
+    """
+
+    dataset_version = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="area_assignments")
+    boundary_version = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="+")
+    # requests without coordinates matched by address to this address-point version first (optional)
+    address_version = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="+", null=True)
+    address_fields = models.JSONField(default=dict)  # {"address", "lat", "lon"} of the address points
+    id_field = models.CharField(max_length=200)
+    name_field = models.CharField(max_length=200, blank=True)
+    column = models.CharField(max_length=200)
+    file = models.CharField(max_length=500)
+    file_sha256 = models.CharField(max_length=64)
+    report = models.JSONField(default=dict)
+    engine = models.CharField(max_length=20)
+    seconds = models.FloatField(default=0.0)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(
+                fields=["dataset_version", "boundary_version", "id_field", "address_version"],
+                name="area_assignment_once",
+            )
         ]
 
 

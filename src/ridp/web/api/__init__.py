@@ -100,12 +100,13 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 
 
 def _register() -> None:
-    from ridp.web.api import analysis, metrics, readiness, routes
+    from ridp.web.api import analysis, metrics, places, readiness, routes
 
     routes.register(api)
     api.add_router("/", metrics.router)
     api.add_router("/", readiness.router)
     api.add_router("/", analysis.router)
+    api.add_router("/", places.router)
 
 
 _register()

@@ -43,11 +43,46 @@ class PopulationIn(Input):
     value: ColumnName
 
 
+DatasetName = Annotated[StrictStr, Field(min_length=1, max_length=200, pattern=NO_NUL)]
+
+
+class AddressesIn(Input):
+    """An address-point (or parcel) dataset: requests without coordinates are matched to it by address first."""
+
+    dataset: DatasetName
+    address: ColumnName
+    lat: ColumnName
+    lon: ColumnName
+
+
+class GroupsIn(Input):
+    """Areas grouped by a census variable (quantile bins), for gaps between demographic groups."""
+
+    dataset: DatasetName
+    key: ColumnName
+    variable: ColumnName
+    bins: Annotated[StrictInt, Field(ge=2, le=10)] = 5
+
+
+class CensusIn(Input):
+    """An ACS-style table per area: its area column, the baseline population and demographic estimates."""
+
+    dataset: DatasetName
+    key: ColumnName
+    baseline: ColumnName
+    demographics: Annotated[list[ColumnName], Field(max_length=20)] | None = None
+
+
 class AnalysisIn(Input):
-    """Which dataset, which analysis, and its inputs (each analysis takes only its own; others are a 422)."""
+    """Which dataset, which analysis, and its inputs (each analysis takes only its own; others are a 422).
+
+    Places analyses (``hot_spots``, ``service_gaps``, ``resource_scores``) name a boundary dataset
+    (``boundaries``): the points are assigned to its areas once and stored; or an existing area column
+    (``area_column``, or ``by`` for gaps between any groups).
+    """
 
     dataset: Annotated[StrictStr, Field(min_length=1, max_length=200, pattern=NO_NUL)]
-    kind: Literal["service_levels", "trends", "discovery_rate"]
+    kind: Literal["service_levels", "trends", "discovery_rate", "hot_spots", "service_gaps", "resource_scores"]
     version: Annotated[StrictInt, Field(ge=1, le=2_147_483_647)] | None = None
     # service levels (and discovery rate's by/period)
     by: Annotated[list[ColumnName], Field(max_length=5)] | None = None
@@ -67,6 +102,17 @@ class AnalysisIn(Input):
     found_column: ColumnName | None = None
     found_values: Annotated[list[Value], Field(max_length=200)] | None = None
     not_held: Annotated[list[Value], Field(max_length=200)] | None = None
+    # places: hot spots, service gaps, where resources go
+    boundaries: DatasetName | None = None
+    id_field: ColumnName | None = None
+    area_column: ColumnName | None = None
+    correction: Literal["fdr", "bonferroni", "none"] | None = None
+    weights: Literal["queen", "rook"] | None = None
+    inference: Literal["normal", "permutation"] | None = None
+    reference: Value | None = None
+    addresses: AddressesIn | None = None  # requests without coordinates matched by address first
+    groups: GroupsIn | None = None
+    census: CensusIn | None = None
 
 
 class AnalysisRunOut(Schema):

@@ -27,7 +27,7 @@ from ridp.analysis.export import to_csv, to_xlsx
 from ridp.errors import FieldError, RidpError
 from ridp.web.forms_agreements import show_error
 from ridp.web.views.projects import project_context
-from ridp.workspace import analysis
+from ridp.workspace import analysis, places
 from ridp.workspace.access import require
 from ridp.workspace.models import AnalysisRun, Dataset, Project, User
 from ridp.workspace.projects import get_project
@@ -46,7 +46,10 @@ class RunForm(forms.Form):
     kind = forms.ChoiceField(
         label=gettext_lazy("Analysis"),
         choices=[("service_levels", gettext_lazy("Service levels")), ("trends", gettext_lazy("Trends")),
-                 ("discovery_rate", gettext_lazy("Discovery rate of inspections"))],
+                 ("discovery_rate", gettext_lazy("Discovery rate of inspections")),
+                 ("hot_spots", gettext_lazy("Hot spots (Getis-Ord Gi*)")),
+                 ("service_gaps", gettext_lazy("Service gaps between areas or groups")),
+                 ("resource_scores", gettext_lazy("Where resources go (equity scores)"))],
     )  # fmt: skip
     by = forms.CharField(
         label=gettext_lazy("Break down by"), required=False, initial="type", max_length=300,
@@ -88,14 +91,44 @@ class RunForm(forms.Form):
         help_text=gettext_lazy("Comma-separated, e.g. Out of Business, No Entry."),
     )  # fmt: skip
 
+    # places: hot spots, service gaps, where resources go
+    boundaries = forms.ChoiceField(
+        label=gettext_lazy("Areas from the boundaries"), required=False,
+        help_text=gettext_lazy("Places: the points are assigned to these areas once, and the assignment is kept."),
+    )  # fmt: skip
+    area_column = forms.CharField(
+        label=gettext_lazy("Or an area column of the data"), required=False, max_length=500,
+        help_text=gettext_lazy("Places: use this column's area ids instead of assigning points."),
+    )  # fmt: skip
+    reference = forms.CharField(
+        label=gettext_lazy("Reference group"), required=False, max_length=200,
+        help_text=gettext_lazy("Service gaps: ratios are to this group (empty: the group with the most requests)."),
+    )  # fmt: skip
+    correction = forms.ChoiceField(
+        label=gettext_lazy("Multiple-testing correction"), required=False,
+        choices=[("fdr", gettext_lazy("false-discovery rate (Benjamini-Hochberg)")),
+                 ("bonferroni", gettext_lazy("Bonferroni")), ("none", gettext_lazy("none"))],
+    )  # fmt: skip
+    census = forms.ChoiceField(label=gettext_lazy("Census table"), required=False)
+    census_key = forms.CharField(label=gettext_lazy("Its area column"), required=False, max_length=500)
+    census_baseline = forms.CharField(
+        label=gettext_lazy("Its population column"), required=False, max_length=500,
+        help_text=gettext_lazy("Where resources go: the baseline population (its margin of error is paired)."),
+    )  # fmt: skip
+    census_variables = forms.CharField(
+        label=gettext_lazy("Its demographic columns"), required=False, max_length=2000,
+        help_text=gettext_lazy("Comma-separated. Service gaps: the first groups the areas into fifths."),
+    )  # fmt: skip
+
     def __init__(self, *args: Any, datasets: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["dataset"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [(d, d) for d in datasets]
-        people = self.fields["population"]
-        assert isinstance(people, forms.ChoiceField)
-        people.choices = [("", "—"), *((d, d) for d in datasets)]
+        for name in ("population", "boundaries", "census"):
+            choice = self.fields[name]
+            assert isinstance(choice, forms.ChoiceField)
+            choice.choices = [("", "—"), *((d, d) for d in datasets)]
 
     def params(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -104,6 +137,8 @@ class RunForm(forms.Form):
             return [v.strip() for v in (data.get(name) or "").split(",") if v.strip()]
 
         by = listed("by")
+        if data["kind"] in ("hot_spots", "service_gaps", "resource_scores"):
+            return self._places(data, by, listed("census_variables"))
         if data["kind"] == "trends":
             return {"freq": data["freq"], "measure": data.get("measure") or "requests"}
         if data["kind"] == "discovery_rate":
@@ -115,6 +150,26 @@ class RunForm(forms.Form):
             params["population"] = {"dataset": data["population"], "key": data.get("population_key") or "",
                                     "value": data.get("population_value") or ""}  # fmt: skip
         return params
+
+    def _places(self, data: dict[str, Any], by: list[str], variables: list[str]) -> dict[str, Any]:
+        kind = data["kind"]
+        params: dict[str, Any] = {"boundaries": data.get("boundaries") or None,
+                                  "area_column": data.get("area_column") or None}  # fmt: skip
+        if data.get("population"):
+            params["population"] = {"dataset": data["population"], "key": data.get("population_key") or "",
+                                    "value": data.get("population_value") or ""}  # fmt: skip
+        census = {"dataset": data.get("census") or "", "key": data.get("census_key") or ""}
+        if kind == "hot_spots":
+            params["correction"] = data.get("correction") or "fdr"
+        elif kind == "service_gaps":
+            areas = params["boundaries"] or params["area_column"]
+            params.update(by=None if areas or not by else by[0], reference=data.get("reference") or None,
+                          unit=data["unit"])  # fmt: skip
+            if data.get("census"):
+                params["groups"] = {**census, "variable": variables[0] if variables else ""}
+        else:
+            params["census"] = {**census, "baseline": data.get("census_baseline") or "", "demographics": variables}
+        return {k: v for k, v in params.items() if v is not None}
 
 
 class TargetsForm(forms.Form):
@@ -255,7 +310,9 @@ def analysis_start(request: HttpRequest, city: str, project_id: int) -> HttpResp
                                     form.params())  # fmt: skip
         except FieldError as exc:
             show_error(form, exc, aliases={"mapping": "dataset", "targets": "dataset", "start": "dataset",
-                                           "found_values": "found_column", "where": "by"})  # fmt: skip
+                                           "found_values": "found_column", "where": "by", "id_field": "boundaries",
+                                           "latitude": "dataset", "longitude": "dataset", "groups": "census",
+                                           "weights": "correction"})  # fmt: skip
         except RidpError as exc:
             form.add_error("dataset", str(exc))
         else:
@@ -263,8 +320,12 @@ def analysis_start(request: HttpRequest, city: str, project_id: int) -> HttpResp
     return _page(request, project, form=form, status=400)
 
 
-def _table(result: ServiceLevels | Trends | DiscoveryRate) -> tuple[list[str], list[list[Any]]]:
-    if isinstance(result, DiscoveryRate):
+def _table(result: Any) -> tuple[list[str], list[list[Any]]]:
+    ranked = places.worst_first(result)  # places: hot spots, service gaps, where resources go
+    if ranked is not None:
+        frame = ranked.head(TOP)
+        columns = list(frame.columns)
+    elif isinstance(result, DiscoveryRate):
         frame = result.to_pandas().head(TOP)
         columns = list(frame.columns)
     elif isinstance(result, ServiceLevels):
@@ -302,11 +363,15 @@ def analysis_result(request: HttpRequest, city: str, project_id: int, analysis_i
         result = analysis.result_of(item)
         context["columns"], context["rows"] = _table(result)
         context["summary"] = result.summary()
-        if isinstance(result, (ServiceLevels, Trends)):
-            if isinstance(result, Trends):
-                chart = result.chart()
-            else:
-                chart = result.chart("median_days" if "median_days" in result.columns else "requests")
+        chart = None
+        if item.kind in places.PLACES_KINDS:
+            chart = places.chart_for(item, result)
+            context["assignment"] = places.assignment_of(item)
+        elif isinstance(result, Trends):
+            chart = result.chart()
+        elif isinstance(result, ServiceLevels):
+            chart = result.chart("median_days" if "median_days" in result.columns else "requests")
+        if chart is not None:
             context["chart"] = mark_safe(to_svg(chart))  # noqa: S308  (vl-convert's SVG of our own spec)
             context["vega_spec"] = to_vega(chart)  # the same chart, live in the browser where script runs
         context["finding_form"] = FindingForm(briefings=_open_briefings(project))
@@ -364,7 +429,7 @@ def briefing_finding(request: HttpRequest, city: str, project_id: int, analysis_
         try:
             analysis.add_finding(user, city, project_id, form.cleaned_data["briefing"], item.pk,
                                  title=form.cleaned_data["title"], text=form.cleaned_data["text"],
-                                 column="median_days" if item.kind == "service_levels" else "value")  # fmt: skip
+                                 column="value" if item.kind in ("trends", "discovery_rate") else "median_days")  # fmt: skip
         except FieldError as exc:
             show_error(form, exc, aliases={"run": "briefing", "column": "title"})
         else:

@@ -1,0 +1,108 @@
+"""``ridp places``, as an analyst runs it on San Francisco's real cases: the tract polygons checked, the cases
+assigned to tracts once (and the cases without coordinates matched by address first), hot spots and service
+gaps with their maps, and where the requests go against the 2014 ACS population."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+import shapely
+
+from tests.cli.test_cli import ridp  # noqa: F401  (the fixture)
+
+SF = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "city" / "san_francisco"
+
+
+def _acs_population(path: Path) -> Path:
+    """B01003 (total population) as a plain table keyed by the 11-digit tract GEOID (the polygons' geoid)."""
+    frame = pd.read_csv(SF / "ACS_14_5YR_B01003_with_ann.csv", skiprows=[1], dtype=str)
+    out = pd.DataFrame({"geoid": frame["GEO.id2"].str.zfill(11), "population": frame["HD01_VD01"],
+                        "population_moe": frame["HD02_VD01"]})  # fmt: skip
+    out.to_csv(path, index=False)
+    return path
+
+
+def test_places_on_san_franciscos_cases_and_tracts(ridp, tmp_path: Path):  # noqa: F811
+    ridp("init")
+    ridp("city", "add", "San Francisco", "--slug", "sf", "--timezone", "America/Los_Angeles")
+    for name, role in (("sam", "senior_leader"), ("ana", "data_analyst"), ("vera", "viewer")):
+        ridp("member", name, "--role", role, "--city", "sf", "--email", f"{name}@sf.gov")
+    ridp("data", "add", str(SF / "cases_sample.csv"), "--city", "sf", "--name", "cases", user="ana")
+    ridp("data", "map", "cases", "--city", "sf", "--accept", user="ana")
+    ridp("data", "add", str(SF / "city_analysis_neighbor.geojson"), "--city", "sf", "--name", "tracts", user="ana")
+    ridp("data", "add", str(_acs_population(tmp_path / "acs.csv")), "--city", "sf", "--name", "acs", user="ana")
+    ridp("project", "start", "--city", "sf", "--title", "Cleaner streets", "--problem", "p", "--why", "w",
+         "--service-change", "s", user="sam")  # fmt: skip
+
+    checked = ridp("places", "boundaries", "tracts", "--city", "sf", "--json", user="ana").stdout
+    check = json.loads(checked)
+    assert check["areas"] == 195 and check["id_field"] == "geoid"
+
+    assigned = json.loads(ridp("places", "assign", "cases", "tracts", "--city", "sf", "--json", user="ana").stdout)
+    # an independent count: shapely's point-in-polygon over the same points and polygons
+    geo = json.loads((SF / "city_analysis_neighbor.geojson").read_text())
+    polys = [shapely.geometry.shape(f["geometry"]) for f in geo["features"]]
+    ids = [f["properties"]["geoid"] for f in geo["features"]]
+    cases = pd.read_csv(SF / "cases_sample.csv")
+    has = cases["Lat"].notna() & cases["Long"].notna()
+    expected: dict[str, int] = {}
+    for x, y in zip(cases.loc[has, "Long"], cases.loc[has, "Lat"], strict=True):
+        inside = [i for i, p in zip(ids, polys, strict=True) if p.contains(shapely.Point(x, y))]
+        if inside:
+            expected[inside[0]] = expected.get(inside[0], 0) + 1
+    got = {k: v for k, v in assigned["per_area"].items() if v}
+    assert got == expected and assigned["rows"] == len(cases)
+    assert assigned["counts"]["missing"] == int((~has).sum())
+    shown = ridp("places", "assign", "cases", "tracts", "--city", "sf", user="ana").stdout
+    assert "placed" in shown and "Coordinates" in shown  # the same assignment, kept and shown again
+    assert "1" in ridp("places", "assignments", "cases", "--city", "sf", user="ana").stdout
+
+    hot_map = tmp_path / "hot.svg"
+    hot = ridp("places", "hot-spots", "1", "cases", "--city", "sf", "--boundaries", "tracts",
+               "--population", "acs:geoid:population", "--svg", str(hot_map), user="ana").stdout  # fmt: skip
+    assert "Gi*" in hot and "Benjamini" in hot and hot_map.read_text().startswith("<svg")
+
+    rows = tmp_path / "gaps.csv"
+    gaps = ridp("places", "gaps", "1", "cases", "--city", "sf", "--boundaries", "tracts", "--csv", str(rows),
+                "--svg", str(tmp_path / "gaps.svg"), user="ana").stdout  # fmt: skip
+    assert "run 2 of cases v1" in gaps and "Worst-served first" in gaps
+    table = list(csv.DictReader(io.StringIO(rows.read_text(encoding="utf-8"), newline="")))
+    # every placed case is in its tract's row but the 55 closed before they were opened (set aside, and said)
+    placed = assigned["counts"]["assigned"] + assigned["counts"]["swapped"]
+    assert sum(int(r["requests"]) for r in table) == placed - 55 and "closed before" in gaps
+
+    scores = ridp("places", "scores", "1", "cases", "--city", "sf", "--boundaries", "tracts",
+                  "--census", "acs:geoid:population", user="ana").stdout  # fmt: skip
+    assert "run 3 of cases v1" in scores and "significant" in scores
+
+    denied = ridp("places", "assign", "cases", "tracts", "--city", "sf", user="vera", ok=False)
+    assert denied.returncode == 1 and "Traceback" not in denied.stderr
+    wrong = ridp("places", "hot-spots", "1", "cases", "--city", "sf", "--boundaries", "acs", user="ana", ok=False)
+    assert wrong.returncode == 1 and "no geometry column" in wrong.stderr
+
+
+def test_cases_without_coordinates_are_matched_by_address_then_assigned(ridp, tmp_path: Path):  # noqa: F811
+    ridp("init")
+    ridp("city", "add", "San Francisco", "--slug", "sf", "--timezone", "America/Los_Angeles")
+    ridp("member", "ana", "--role", "data_analyst", "--city", "sf", "--email", "ana@sf.gov")
+    nogeo = tmp_path / "nogeo.csv"
+    frame = pd.read_csv(SF / "cases_sample_10000(no-geo).csv", dtype=str).drop(columns=["Point"]).head(2_000)
+    frame.to_csv(nogeo, index=False)
+    ridp("data", "add", str(nogeo), "--city", "sf", "--name", "nogeo", user="ana")
+    ridp("data", "map", "nogeo", "--city", "sf", "--accept", user="ana")
+    ridp("data", "add", str(SF / "cases_sample.csv"), "--city", "sf", "--name", "points", user="ana")
+    ridp("data", "add", str(SF / "city_analysis_neighbor.geojson"), "--city", "sf", "--name", "tracts", user="ana")
+    refused = ridp("places", "assign", "nogeo", "tracts", "--city", "sf", user="ana", ok=False)
+    assert "no mapped latitude and longitude" in refused.stderr
+    out = ridp("places", "assign", "nogeo", "tracts", "--city", "sf", "--addresses", "points:Address:Lat:Long",
+               "--json", user="ana").stdout  # fmt: skip
+    data = json.loads(out)
+    matched = data["addresses"]
+    assert matched["needing"] == 2_000 and 0 < matched["matched"] < 2_000 and matched["examples"]
+    placed = data["counts"]["assigned"] + data["counts"]["swapped"]
+    assert placed <= matched["matched"] and placed > 0.9 * matched["matched"]
+    assert data["counts"]["missing"] == 2_000 - matched["matched"]  # the unmatched stay without coordinates
