@@ -39,6 +39,7 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
+from ridp.analysis._values import engine_of as _engine
 from ridp.errors import FieldError
 
 __all__ = [
@@ -421,13 +422,6 @@ def _has(count: int) -> str:
 
 
 # -- the match --------------------------------------------------------------------------------------------------------
-
-
-def _engine(table: ir.Table) -> str:
-    try:
-        return str(table._find_backend().name)
-    except Exception:  # an unbound memtable: DuckDB runs it
-        return "duckdb"
 
 
 def _column(table: ir.Table, name: str | None, field: str, whose: str) -> str:

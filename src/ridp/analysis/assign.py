@@ -34,6 +34,8 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from ridp.analysis._values import engine_of as _engine
+from ridp.analysis._values import plain as _plain
 from ridp.analysis.boundaries import Boundaries
 from ridp.errors import EngineGapError, FieldError
 from ridp.readiness._canonical import CanonicalMapping
@@ -130,13 +132,6 @@ class AreaAssignment:
             boundary_problems=tuple(str(x) for x in data.get("boundary_problems", ())),
             engine=str(data.get("engine", "")),
         )
-
-
-def _engine(table: ir.Table) -> str:
-    try:
-        return str(table._find_backend().name)
-    except Exception:  # an unbound memtable: DuckDB runs it
-        return "duckdb"
 
 
 def _coordinate(table: ir.Table, name: str, field: str) -> ir.FloatingValue:
@@ -306,13 +301,3 @@ def _tally(
             rows = cached.filter(cached._ridp_status == status).select(*shown).order_by(shown).limit(EXAMPLES).execute()
             examples[status] = tuple({k: _plain(v) for k, v in r.items()} for r in rows.to_dict("records"))
     return counts, per_area, examples
-
-
-def _plain(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, float):
-        return None if value != value else value
-    if hasattr(value, "item"):
-        return value.item()
-    return value if isinstance(value, (int, str, bool)) else str(value)

@@ -44,18 +44,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from ridp.analysis._survival import _EPS
+from ridp.analysis._values import engine_of as _engine
+from ridp.analysis._values import plain as _plain
 from ridp.analysis.calendar import WorkCalendar
-from ridp.analysis.service import (
-    LeftOut,
-    TargetTable,
-    _engine,
-    _examples,
-    _plain,
-    _resolve_by,
-    _wilson,
-    _years,
-    service_levels,
-)
+from ridp.analysis.service import LeftOut, TargetTable, _examples, _resolve_by, _wilson, _years, service_levels
 from ridp.errors import FieldError
 from ridp.readiness._canonical import CanonicalMapping, parse_datetime
 

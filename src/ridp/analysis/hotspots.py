@@ -53,6 +53,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from ridp.analysis._values import plain as _plain
 from ridp.analysis.boundaries import Boundaries, _id_text
 from ridp.analysis.service import LeftOut
 from ridp.errors import FieldError
@@ -271,18 +272,6 @@ class HotSpots:
         )
 
 
-def _plain(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if value is pd.NA:
-        return None
-    if hasattr(value, "item"):
-        return _plain(value.item())
-    return value
-
-
 def _check_options(
     weights: str, permutations: int, alpha: float, correction: str, inference: str, seed: int, population: object
 ) -> None:
@@ -486,9 +475,9 @@ def hot_spots(
     >>> counts = {a: (30 if a in ("A22", "A23", "A32", "A33") else 8 + k % 5) for k, a in enumerate(ids)}
     >>> t = ibis.memtable(pd.DataFrame({"area": [a for a, n in counts.items() for _ in range(n)]}))
     >>> people = dict.fromkeys(ids, 2000)
-    >>> hot_spots(t, area="area", boundaries=b, population=people, inference="normal").hot
+    >>> hot_spots(t, area="area", boundaries=b, population=people).hot
     ('A22', 'A23', 'A32', 'A33')
-    >>> r = hot_spots(t, area="area", boundaries=b, population=people)  # four areas of 36: too few to permute
+    >>> r = hot_spots(t, area="area", boundaries=b, population=people, inference="permutation")  # too few to permute
     >>> r.hot, r.row("A22")["p"], r.describe("A22")
     ((), 0.004, 'A22 (z = 3.9, 2.4× the city rate, 30 requests, 2,000 residents)')
     """

@@ -33,6 +33,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import mapping as shape_mapping
 
+from ridp.analysis._values import plain as _plain
 from ridp.analysis.boundaries import Boundaries
 from ridp.errors import FieldError
 
@@ -68,16 +69,6 @@ _CLASS_COLOURS: Final = {
     "no neighbours": "#a6a6a6",
     "no data": NO_DATA,
 }
-
-
-def _plain(value: Any) -> Any:
-    if value is None or value is pd.NA:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _geometry(g: Any, tolerance: float | None) -> dict[str, Any]:

@@ -26,7 +26,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from ridp.analysis._survival import km_summary
-from ridp.analysis.service import _engine
+from ridp.analysis._values import engine_of as _engine
 from ridp.errors import FieldError
 from ridp.metrics import BoolCondition, Compare, Condition, Formula, MetricSpec, NotCondition
 from ridp.readiness._canonical import CanonicalMapping, parse_datetime

@@ -29,6 +29,8 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from ridp.analysis._survival import km_summary
+from ridp.analysis._values import engine_of as _engine
+from ridp.analysis._values import plain as _plain
 from ridp.analysis.calendar import WorkCalendar
 from ridp.errors import FieldError
 from ridp.readiness._canonical import CanonicalMapping, parse_datetime
@@ -279,29 +281,6 @@ class ServiceLevels:
         from ridp.analysis.charts import service_level_chart
 
         return service_level_chart(self, column, top=top, kind=kind)  # type: ignore[arg-type]
-
-
-def _plain(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat() if value == value.normalize() else value.isoformat()
-    if hasattr(value, "item"):
-        return _plain(value.item())
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return value
-
-
-def _engine(table: ir.Table) -> str:
-    try:
-        return str(table.get_backend().name)
-    except Exception:
-        return "duckdb"
 
 
 def _resolve_by(by: Sequence[str], mapping: CanonicalMapping, columns: Sequence[str]) -> dict[str, str]:

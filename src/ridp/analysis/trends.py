@@ -37,7 +37,8 @@ import numpy as np
 import pandas as pd
 
 from ridp.analysis._survival import km_summary
-from ridp.analysis.service import _engine, _plain
+from ridp.analysis._values import engine_of as _engine
+from ridp.analysis._values import plain as _plain
 from ridp.errors import FieldError
 from ridp.readiness._canonical import CanonicalMapping, parse_datetime
 

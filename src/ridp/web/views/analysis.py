@@ -147,8 +147,7 @@ class RunForm(forms.Form):
         params: dict[str, Any] = {"by": by or ["type"], "period": data.get("period") or None, "unit": data["unit"],
                                   "acknowledged": data.get("acknowledged") or None}  # fmt: skip
         if data.get("population"):
-            params["population"] = {"dataset": data["population"], "key": data.get("population_key") or "",
-                                    "value": data.get("population_value") or ""}  # fmt: skip
+            params["population"] = _people(data)
         return params
 
     def _places(self, data: dict[str, Any], by: list[str], variables: list[str]) -> dict[str, Any]:
@@ -156,8 +155,7 @@ class RunForm(forms.Form):
         params: dict[str, Any] = {"boundaries": data.get("boundaries") or None,
                                   "area_column": data.get("area_column") or None}  # fmt: skip
         if data.get("population"):
-            params["population"] = {"dataset": data["population"], "key": data.get("population_key") or "",
-                                    "value": data.get("population_value") or ""}  # fmt: skip
+            params["population"] = _people(data)
         census = {"dataset": data.get("census") or "", "key": data.get("census_key") or ""}
         if kind == "hot_spots":
             params["correction"] = data.get("correction") or "fdr"
@@ -170,6 +168,12 @@ class RunForm(forms.Form):
         else:
             params["census"] = {**census, "baseline": data.get("census_baseline") or "", "demographics": variables}
         return {k: v for k, v in params.items() if v is not None}
+
+
+def _people(data: dict[str, Any]) -> dict[str, str]:
+    """The population dataset and its area and people columns, as the form gave them."""
+    return {"dataset": data["population"], "key": data.get("population_key") or "",
+            "value": data.get("population_value") or ""}  # fmt: skip
 
 
 class TargetsForm(forms.Form):
