@@ -18,8 +18,8 @@ CORE = ["engine", "errors", "config", "ingest", "readiness", "analysis", "evalua
 
 def test_public_face_is_pinned():
     assert sorted(ridp.__all__) == [
-        "Boundaries", "DemoCity", "RidpError", "__version__", "assign_areas", "connect", "discovery_rate",
-        "disparities", "generate_city", "hot_spots", "load_parquet", "service_levels", "trends",
+        "AnalysisPlan", "Boundaries", "DemoCity", "RidpError", "__version__", "assign_areas", "connect",
+        "discovery_rate", "disparities", "evaluate", "generate_city", "hot_spots", "load_parquet", "service_levels", "trends",
     ]  # fmt: skip
     for name in ridp.__all__:
         assert hasattr(ridp, name)

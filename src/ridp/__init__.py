@@ -10,6 +10,7 @@ The public face for notebooks and scripts::
     placed = ridp.assign_areas(table, ridp.Boundaries.from_file("tracts.geojson"), mapping=mapping)
     spots = ridp.hot_spots(placed.table, area="area_id", boundaries=tracts, population=people)
     gaps = ridp.disparities(placed.table, mapping, by="area_id", census=acs, baseline="population")
+    result = ridp.evaluate(outcomes, ridp.AnalysisPlan.from_yaml(text))  # ridp.evaluation: pilots
 
 The analytical core (``ridp.readiness``, ``ridp.analysis``, ``ridp.evaluation``,
 ``ridp.privacy``, ``ridp.strategy``) works on Ibis tables and never imports
@@ -19,6 +20,7 @@ Django; the store is :mod:`ridp.workspace`.
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from ridp.analysis import Boundaries, assign_areas, discovery_rate, disparities, hot_spots, service_levels, trends
 from ridp.demo import DemoCity, generate_city
@@ -31,6 +33,7 @@ except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0"
 
 __all__ = [
+    "AnalysisPlan",
     "Boundaries",
     "DemoCity",
     "RidpError",
@@ -39,9 +42,23 @@ __all__ = [
     "connect",
     "discovery_rate",
     "disparities",
+    "evaluate",
     "generate_city",
     "hot_spots",
     "load_parquet",
     "service_levels",
     "trends",
 ]
+
+
+#: Loaded on first use: the evaluation core brings statsmodels and pyfixest, which a notebook that only
+#: profiles or analyses data should not wait for.
+_LAZY = {"AnalysisPlan": "ridp.evaluation.plan", "evaluate": "ridp.evaluation.evaluate"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'ridp' has no attribute {name!r}")
