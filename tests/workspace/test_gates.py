@@ -228,7 +228,6 @@ def test_agreements_active_overridden_keeps_what_was_missing(g):
 @pytest.mark.parametrize(
     ("name", "until"),
     [
-        ("plan_frozen_before_outcomes", "not available until pilot evaluation exists"),
         ("impact_estimate_recorded", "not available until pilot evaluation exists"),
         ("adoption_decision_made", "not available until pilot evaluation exists"),
     ],
@@ -259,15 +258,15 @@ def test_an_unknown_condition_in_programme_yaml_is_a_clear_error(g, monkeypatch)
 def test_a_name_registers_once_unless_replaced(g, monkeypatch):
     from ridp.workspace import gates
 
-    monkeypatch.setitem(gates.REGISTRY, "plan_frozen_before_outcomes", gates.REGISTRY["plan_frozen_before_outcomes"])
+    monkeypatch.setitem(gates.REGISTRY, "adoption_decision_made", gates.REGISTRY["adoption_decision_made"])
     with pytest.raises(ValueError, match="registered already"):
         gates.condition("charter_signed", "again")(lambda project: [])
 
-    @gates.condition("plan_frozen_before_outcomes", "Plan frozen", replace=True)
-    def frozen(project: Any) -> list[str]:
+    @gates.condition("adoption_decision_made", "Decision made", replace=True)
+    def decided(project: Any) -> list[str]:
         return []
 
-    assert gates.REGISTRY["plan_frozen_before_outcomes"].available and frozen(g.project).met
+    assert gates.REGISTRY["adoption_decision_made"].available and decided(g.project).met
 
 
 # ---- the gate as a whole, advancing, overriding ------------------------------------------------------------------

@@ -58,6 +58,9 @@ Action = Literal[
     "gate.override",  # move it on although the gate is blocked, with a written reason
     "cohort.view",  # the coach's cohort view, for the cities assigned
     "metric.edit",  # add or change a project's metric specs, choose its success metric
+    "pilot.design",  # pilots: power, randomise and assign units
+    "plan.freeze",  # write, freeze and deviate from a pilot's analysis plan
+    "pilot.evaluate",  # link outcome data, estimate the effect, reanalyse
 ]
 ACTIONS: Final[tuple[Action, ...]] = (
     "city.read",
@@ -80,6 +83,9 @@ ACTIONS: Final[tuple[Action, ...]] = (
     "gate.override",
     "cohort.view",
     "metric.edit",
+    "pilot.design",
+    "plan.freeze",
+    "pilot.evaluate",
 )
 
 #: SECURITY.md "Who may do what", for a city's own people and the programme people assigned to it.
@@ -131,6 +137,9 @@ ROLE_ACTIONS: Final[dict[str, frozenset[Action]]] = {
             "project.edit",
             "comment",
             "metric.edit",
+            "pilot.design",
+            "plan.freeze",
+            "pilot.evaluate",
         }
     ),
     Role.SUBJECT_MATTER_EXPERT: frozenset({"city.read", "rows.read", "project.edit", "comment", "metric.edit"}),
@@ -250,6 +259,9 @@ _DENIED: Final[dict[str, str]] = {
     "meeting.bless": "only the coach (or a programme admin) gives the blessing to go on",
     "phase.advance": "only the city's senior leaders and the coach move a project on",
     "gate.override": "only a coach or a programme admin can override a gate",
+    "pilot.design": "only the city's data analysts (and programme admins) design pilots",
+    "plan.freeze": "only the city's data analysts (and programme admins) write and freeze analysis plans",
+    "pilot.evaluate": "only the city's data analysts (and programme admins) evaluate pilots",
     "cohort.view": "the cohort view is for coaches, programme analysts and programme admins",
     "metric.edit": "only the project's city team, coach and programme analyst define its metrics",
 }

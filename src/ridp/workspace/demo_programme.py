@@ -308,6 +308,7 @@ def seed(
 
 def _projects(users: dict[str, User]) -> None:
     """The demo projects, all or none (a seeding that stopped before them makes them next time)."""
+    from ridp.workspace.demo_pilot import seed_pilot
     from ridp.workspace.demo_projects import seed_analysis, seed_places, seed_projects
     from ridp.workspace.models import Project
 
@@ -317,6 +318,7 @@ def _projects(users: dict[str, User]) -> None:
         seed_projects(users)
         seed_analysis(users)
         seed_places(users)
+        seed_pilot(users)
 
 
 def _new_password() -> str:

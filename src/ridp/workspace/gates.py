@@ -236,13 +236,17 @@ def briefing_blessed(project: Project) -> list[str]:
     return briefing_gaps(project)
 
 
+@condition("plan_frozen_before_outcomes", gettext_lazy("Analysis plan frozen before outcome data"))
+def plan_frozen_before_outcomes(project: Project) -> list[str]:
+    """Every pilot of the project has its analysis plan frozen, and frozen before its outcome data arrived
+    (the outcome dataset's first version); a project with no pilot has not met it."""
+    from ridp.workspace.plans import plan_gaps
+
+    return plan_gaps(project)
+
+
 # ---- registered, implemented by later issues ---------------------------------------------------------------------
 
-unavailable(
-    "plan_frozen_before_outcomes",
-    gettext_lazy("Analysis plan frozen before outcome data"),
-    gettext_lazy("pilot evaluation exists"),
-)
 unavailable(
     "impact_estimate_recorded",
     gettext_lazy("Impact estimate recorded"),

@@ -877,3 +877,119 @@ class Finding(models.Model):
 
     class Meta:
         ordering: ClassVar[list[str]] = ["briefing", "position", "id"]
+
+
+# ---- testing and action: pilots, their power, randomisation, frozen analysis plans and estimates (PROGRAM.md §7) ----
+
+
+class Pilot(models.Model):
+    """A project's pilot: the test of its solution, from design to a measured effect.
+
+    ``outcome_dataset`` is the catalogued dataset the outcomes arrive in: they arrived when its first version was
+    ingested, and the analysis plan must be frozen before then (:func:`ridp.workspace.plans.outcomes_arrived`).
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="pilots")
+    name = models.SlugField(max_length=64)
+    title = models.CharField(max_length=200)
+    outcome_dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    outcomes_linked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["project", "name", "id"]
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["project", "name"], name="pilot_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PowerStudyRecord(models.Model):
+    """Power and the minimum detectable effect of a planned design, by formula and by simulation on a history."""
+
+    pilot = models.ForeignKey(Pilot, on_delete=models.CASCADE, related_name="power_studies")
+    history_version = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="+")
+    params = models.JSONField(default=dict)
+    result = models.JSONField(default=dict)
+    adequate = models.BooleanField()
+    seconds = models.FloatField(default=0.0)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["pilot", "-created_at", "-id"]
+
+
+class Randomisation(models.Model):
+    """One assignment of a pilot's units, with its seed and record; a second person confirms it by rerunning."""
+
+    pilot = models.ForeignKey(Pilot, on_delete=models.CASCADE, related_name="randomisations")
+    units_version = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="+")
+    record = models.JSONField(default=dict)  # everything needed to rerun: method, parameters, seed, fingerprints
+    assignment = models.JSONField(default=dict)  # the Assignment, arms included
+    balance = models.JSONField(null=True, blank=True)
+    fingerprint = models.CharField(max_length=64)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=django_timezone.now)
+    confirmed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmation = models.JSONField(null=True, blank=True)  # matches, expected and got fingerprints, differences
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["pilot", "-created_at", "-id"]
+
+
+class PlanRecord(models.Model):
+    """A pilot's analysis plan: a draft until frozen, then fixed with its SHA-256 and UTC time.
+
+    ``spec`` is the plan as frozen and never changes after; changes are :class:`PlanDeviation` rows, each
+    with the plan as it became. ``late`` is set when it was frozen after the outcome data arrived.
+    """
+
+    pilot = models.OneToOneField(Pilot, on_delete=models.CASCADE, related_name="plan")
+    spec = models.JSONField(default=dict)
+    sha256 = models.CharField(max_length=64, blank=True)
+    frozen_at = models.DateTimeField(null=True, blank=True)
+    frozen_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    late = models.BooleanField(default=False)
+    late_reason = models.TextField(blank=True)
+    updated_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(default=django_timezone.now)
+
+
+class PlanDeviation(models.Model):
+    """A change to a frozen plan: what changed, why, who, when, and the plan as it became (never silent)."""
+
+    plan = models.ForeignKey(PlanRecord, on_delete=models.CASCADE, related_name="deviations")
+    changes = models.JSONField(default=list)  # [{"field", "before", "after"}]
+    reason = models.TextField()
+    spec = models.JSONField(default=dict)
+    sha256 = models.CharField(max_length=64)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["plan", "created_at", "id"]
+
+
+class PilotEstimate(models.Model):
+    """The pilot's estimates under its plan: every outcome, corrected for several, in residents' terms.
+
+    ``plan_sha256`` is the plan the numbers follow (the frozen one, or its latest deviation); ``reanalysis``
+    what the standalone script recomputed, once run.
+    """
+
+    pilot = models.ForeignKey(Pilot, on_delete=models.CASCADE, related_name="estimates")
+    outcome_version = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="+")
+    plan_sha256 = models.CharField(max_length=64)
+    result = models.JSONField(default=dict)
+    reanalysis = models.JSONField(null=True, blank=True)
+    reanalysed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["pilot", "-created_at", "-id"]
