@@ -80,10 +80,13 @@ def _register() -> None:
         cohort,
         data,
         demo,
+        evaluate,
         gate,
         meeting,
         metric,
+        pilot,
         places,
+        plan,
         project,
         projectteam,
         readiness,
@@ -109,6 +112,9 @@ def _register() -> None:
     app.add_typer(metric.app, name="metric")
     app.add_typer(analyze.app, name="analyze")
     app.add_typer(places.app, name="places")
+    app.add_typer(pilot.app, name="pilot")
+    app.add_typer(plan.app, name="plan")
+    app.add_typer(evaluate.app, name="evaluate")
 
 
 _register()

@@ -44,12 +44,14 @@ CHECK_PAGES: tuple[tuple[str, str], ...] = (
     ("gate", "/c/{city}/projects/{project}/gate/"),
     ("metrics", "/c/{city}/projects/{project}/metrics/"),
     ("analysis", "/c/{city}/projects/{project}/analysis/"),
+    ("pilots", "/c/{city}/projects/{project}/pilots/"),
     ("cohort", "/cohort/"),
     ("account", "/account/"),
     ("api/me", "/api/me"),
     ("api/projects", "/api/cities/{city}/projects"),
     ("api/analyses", "/api/cities/{city}/projects/{project}/analyses"),
     ("api/briefings", "/api/cities/{city}/projects/{project}/briefings"),
+    ("api/pilots", "/api/cities/{city}/projects/{project}/pilots"),
 )
 #: Pages only the programme's people have (coaches, programme analysts, the programme admin).
 PROGRAMME_PAGES = frozenset({"cohort"})
