@@ -144,6 +144,21 @@ WEB: dict[str, dict[str, object]] = {
     "analysis_calendar": {"POST": INVENTORY},
     "analysis_composite": {"GET": ROWS},
     "metric_baseline": {"POST": TEAM},
+    # --- pilots (issue 9) ---
+    # the data analyst (and the programme admin) design pilots, freeze plans and evaluate; everyone in the city
+    # reads; a confirmation is a second person's who may read rows (the maker's own is sent back: not 403);
+    # reanalysis: anyone who may read rows
+    "pilots": {"GET": EVERYONE, "POST": DATA},
+    "pilot": {"GET": EVERYONE},
+    "pilot_power": {"POST": DATA},
+    "pilot_randomise": {"POST": DATA},
+    "pilot_confirm": {"POST": ROWS},
+    "plan_save": {"POST": DATA},
+    "plan_freeze": {"POST": DATA},
+    "plan_deviate": {"POST": DATA},
+    "pilot_outcomes": {"POST": DATA},
+    "pilot_evaluate": {"POST": DATA},
+    "pilot_reanalyse": {"POST": ROWS},
 }
 #: Routes whose success ends the session (so they answer with the login page).
 ENDS_SESSION = {"logout", "logout_everywhere"}
@@ -261,5 +276,22 @@ API: dict[str, object] = {
     "list_area_assignments": EVERYONE,
     "check_boundaries": ROWS,
     "get_analysis_map": EVERYONE,
+    # --- pilots (issue 9): the data analyst designs, freezes plans and evaluates; a second person who may read
+    # rows confirms a randomisation and reruns a reanalysis; everyone in the city reads what was recorded ---
+    "create_pilot": DATA,
+    "list_pilots": EVERYONE,
+    "get_pilot": EVERYONE,
+    "study_power": DATA,
+    "randomise_units": DATA,
+    "get_randomisation": EVERYONE,
+    "confirm_randomisation": ROWS,
+    "get_plan": EVERYONE,
+    "save_plan": DATA,
+    "freeze_plan": DATA,
+    "record_deviation": DATA,
+    "link_outcomes": DATA,
+    "evaluate_pilot": DATA,
+    "get_estimate": EVERYONE,
+    "reanalyse_estimate": ROWS,
 }
 API_DENY_AS_404 = {"list_audit_entries"}

@@ -111,6 +111,10 @@ class World:
     # --- analysis (issue 7) ---
     analysis_runs: dict[str, Any] = field(default_factory=dict)  # a queued service-levels run of the project
     briefings: dict[str, Any] = field(default_factory=dict)  # a briefing of the project, not blessed
+    # --- pilots (issue 9) ---
+    pilots: dict[str, Any] = field(default_factory=dict)  # a pilot of the project, its plan frozen
+    randomisations: dict[str, Any] = field(default_factory=dict)  # its units (the requests) randomised, unconfirmed
+    estimates: dict[str, Any] = field(default_factory=dict)  # an estimate recorded straight in the store
 
 
 @pytest.fixture(autouse=True)
@@ -236,6 +240,7 @@ def _build_world(tmp: Path) -> World:
     _add_projects(world)
     _add_readiness(world)  # --- readiness (issue 6) ---
     _add_analysis(world)  # --- analysis (issue 7) ---
+    _add_pilots(world)  # --- pilots (issue 9) ---
     Membership.objects.all()  # memberships are read fresh per request
     return world
 
@@ -394,3 +399,63 @@ def _add_analysis(world: World) -> None:
             world.users[who], slug, project, "requests", "service_levels", {}, enqueue=lambda _id: ""
         )
         world.briefings[key] = analysis.create_briefing(world.users[who], slug, project, "Week 1 findings")
+
+
+# --- pilots (issue 9) ---
+WORLD_PLAN = {
+    "title": "Matrix pilot", "questions": ["Does it work?"], "hypotheses": ["It works"], "treatment": "ward",
+    "treated": 1, "estimator": "difference_in_means", "alpha": 0.05, "primary": {"column": "request_id", "label": "Request number"},
+}  # fmt: skip
+
+
+def _add_pilots(world: World) -> None:
+    """A pilot of each city's project: the requests randomised (by the analyst, not confirmed), a frozen plan,
+    the requests linked as its outcome data and an estimate recorded straight in the store (the matrix asks who
+    may read and act on them; the numbers are computed in the pilot tests)."""
+    from django.utils import timezone as django_timezone
+
+    from ridp.evaluation.estimators import Estimate
+    from ridp.evaluation.evaluate import Evaluation
+    from ridp.evaluation.plan import AnalysisPlan
+    from ridp.workspace import pilots
+    from ridp.workspace.models import Pilot, PilotEstimate, PlanRecord
+
+    plan = AnalysisPlan.from_dict(WORLD_PLAN)
+    estimate = Estimate(
+        outcome="request_id", treatment="ward", estimator="difference_in_means", se_type="HC2", effect=1.0, se=0.5,
+        ci_low=0.0, ci_high=2.0, p_value=0.05, n=3, n_treated=2, n_clusters=None, df=1.0, alpha=0.05,
+        control_mean=2.0, treated_mean=3.0, covariates=(), cluster=None, spec={},
+    )  # fmt: skip
+    result = Evaluation(plan_sha256=plan.sha256, estimates=(estimate,), residents=(None,), correction="holm")
+    real = pilots.open_table
+    pilots.open_table = _in_memory  # type: ignore[assignment]
+    try:
+        for key, slug, who in (("a", "springfield", "analyst"), ("b", "shelbyville", "b_analyst")):
+            user, project = world.users[who], world.projects[key].pk
+            pilot = pilots.create_pilot(user, slug, project, "matrix-pilot", "Matrix pilot")
+            world.randomisations[key] = pilots.randomise(user, slug, project, pilot.name, units="requests",
+                                                         unit="request_id", seed=1)  # fmt: skip
+            now = django_timezone.now()
+            PlanRecord.objects.create(pilot=pilot, spec=plan.to_dict(), sha256=plan.sha256, frozen_at=now,
+                                      frozen_by=user, updated_by=user)  # fmt: skip
+            Pilot.objects.filter(pk=pilot.pk).update(outcome_dataset=world.datasets[key], outcomes_linked_at=now)
+            world.pilots[key] = Pilot.objects.get(pk=pilot.pk)
+            world.estimates[key] = PilotEstimate.objects.create(
+                pilot=pilot, outcome_version=world.datasets[key].current_version, plan_sha256=plan.sha256,
+                result=result.to_dict(), created_by=user,
+            )  # fmt: skip
+    finally:
+        pilots.open_table = real  # type: ignore[assignment]
+
+
+def _in_memory(actor: Any, city: str, name: str, *, version: int | None = None, **options: Any) -> Any:
+    """A version as an in-memory table of its rows (as in :func:`_versions_in_memory`)."""
+    import ibis
+    import pyarrow.parquet as pq
+
+    from ridp.workspace.datasets import get_dataset
+    from ridp.workspace.store import home
+
+    dataset = get_dataset(actor, city, name)
+    chosen = dataset.versions.get(number=version) if version else dataset.current_version
+    return ibis.memtable(pq.read_table(home() / chosen.file))

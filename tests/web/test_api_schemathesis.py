@@ -85,6 +85,10 @@ def known_ids(world: Any, role: str) -> list[dict[str, Any]]:
         "cohort_id": world.cohorts["a"].pk,
         "phase": "analysis",
         "run_id": world.readiness_runs["a"].pk,  # --- readiness (issue 6) ---
+        # --- pilots (issue 9) ---
+        "pilot": world.pilots["a"].name,
+        "randomisation_id": world.randomisations["a"].pk,
+        "estimate_id": world.estimates["a"].pk,
     }
     return [ids, {**ids, "agreement_id": world.agreements["a"].pk}]
 

@@ -79,11 +79,15 @@ def _kwargs(world: Any, name: str, scope: str, persona: str) -> dict[str, Any] |
         ("comment_id", world.comments),
         ("analysis_id", world.analysis_runs),  # --- analysis (issue 7) ---
         ("briefing_id", world.briefings),
+        ("randomisation_id", world.randomisations),  # --- pilots (issue 9) ---
+        ("estimate_id", world.estimates),
     ):
         if f"<int:{arg}>" in pattern:
             kwargs[arg] = pick(objects)
     if "<str:fmt>" in pattern:
         kwargs["fmt"] = "csv"
+    if "<slug:pilot>" in pattern:  # --- pilots (issue 9) ---
+        kwargs["pilot"] = world.pilots[key].name if key else "no-such-pilot"
     if "<slug:phase>" in pattern:
         kwargs["phase"] = "scoping" if key else "no-such-phase"
     if "<int:membership_id>" in pattern:

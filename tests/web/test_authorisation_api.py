@@ -13,7 +13,7 @@ from django.db import transaction
 from django.test import Client
 
 from tests.web import authz
-from tests.web.conftest import sign_in
+from tests.web.conftest import WORLD_PLAN, sign_in
 from tests.web.test_authorisation import CSRF_SECRET, MISSING
 
 
@@ -92,6 +92,17 @@ def _bodies(world: Any) -> dict[str, dict[str, Any]]:
         "bless_briefing": {"json": {"note": "Go on"}},
         # --- places (issue 8) ---
         "assign_areas": {"json": {"boundaries": "requests"}},
+        # --- pilots (issue 9) ---
+        "create_pilot": {"json": {"name": "matrix-two", "title": "Matrix pilot two"}},
+        "study_power": {"json": {"history": "requests", "outcome": "request_id", "effects": [1.0], "draws": 100}},
+        "randomise_units": {"json": {"units": "requests", "unit": "request_id", "seed": 1}},
+        "confirm_randomisation": {"json": {}},
+        "save_plan": {"json": {"yaml": json.dumps(WORLD_PLAN)}},
+        "freeze_plan": {"json": {}},
+        "record_deviation": {"json": {"yaml": json.dumps({**WORLD_PLAN, "alpha": 0.1}), "reason": "the matrix"}},
+        "link_outcomes": {"json": {"dataset": "requests"}},
+        "evaluate_pilot": {"json": {}},
+        "reanalyse_estimate": {"json": {}},
     }
 
 
@@ -167,6 +178,13 @@ def _url(world: Any, path: str, scope: str, persona: str) -> str:
             return str(world.analysis_runs[key].pk) if key else str(MISSING)
         if name == "briefing_id":
             return str(world.briefings[key].pk) if key else str(MISSING)
+        # --- pilots (issue 9) ---
+        if name == "pilot":
+            return world.pilots[key].name if key else "no-such-pilot"
+        if name == "randomisation_id":
+            return str(world.randomisations[key].pk) if key else str(MISSING)
+        if name == "estimate_id":
+            return str(world.estimates[key].pk) if key else str(MISSING)
         objects = {"dataset_id": world.datasets, "upload_id": world.uploads, "agreement_id": world.agreements,
                    "invitation_id": world.invitations, "cohort_id": world.cohorts, "project_id": world.projects,
                    "version_id": world.charters, "sign_off_id": world.sign_offs, "member_id": world.project_members,

@@ -11,6 +11,7 @@ from ridp.web.api import api
 from ridp.web.views import accounts, agreements, audit, catalog, cohorts, gates, home, meetings, projects, scoping, team
 from ridp.web.views import analysis as analysis_views
 from ridp.web.views import metrics as metric_views
+from ridp.web.views import pilots as pilot_views
 from ridp.web.views import readiness as readiness_views
 
 password_reset = [
@@ -80,6 +81,7 @@ urlpatterns = [
     ),
     path("c/<slug:city>/projects/<int:project_id>/metrics/", include(metric_views.urlpatterns)),
     path("c/<slug:city>/projects/<int:project_id>/analysis/", include(analysis_views.urlpatterns)),
+    path("c/<slug:city>/projects/<int:project_id>/pilots/", include(pilot_views.urlpatterns)),
     path("", include(cohorts.urlpatterns)),
     path("api/", api.urls),
     path("admin/", admin_site.urls),

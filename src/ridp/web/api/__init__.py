@@ -100,13 +100,14 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 
 
 def _register() -> None:
-    from ridp.web.api import analysis, metrics, places, readiness, routes
+    from ridp.web.api import analysis, metrics, pilots, places, readiness, routes
 
     routes.register(api)
     api.add_router("/", metrics.router)
     api.add_router("/", readiness.router)
     api.add_router("/", analysis.router)
     api.add_router("/", places.router)
+    api.add_router("/", pilots.router)
 
 
 _register()
