@@ -44,16 +44,21 @@ test: setup
 	@$(TIMED) "axe-core (accessibility checks in the browser tests)" scripts/axe-core
 	@$(TIMED) "charts in the browser: Vega and its CSP-safe interpreter (npm)" scripts/vega-js
 	@$(TIMED) "lint" $(MAKE) --no-print-directory lint
-	@# The two test stages run side by side (each is mostly one busy core): about the time of the longer one.
+	@# Every test runs on the SQLite store, and the store, web and browser tests again on PostgreSQL, in two
+	@# stages side by side (each is mostly one busy core): the workspace and browser tests on SQLite run in the
+	@# second stage, after PostgreSQL's, so the two stages take about as long as each other.
 	@$(TIMED) "tests: every test on the SQLite store, and the store, web and browser tests on PostgreSQL, side by side" \
 	  scripts/side-by-side \
-	    "tests (SQLite store; DuckDB, PostgreSQL, Spark engines)" "$(BIN)/pytest -q" \
-	    "store, web and browser tests on PostgreSQL" "env DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -m store"
+	    "tests on the SQLite store (DuckDB, PostgreSQL, Spark engines), but the workspace and browser tests" \
+	      "$(BIN)/pytest -q --ignore=tests/workspace --ignore=tests/e2e" \
+	    "store, web and browser tests on PostgreSQL; then the workspace and browser tests on SQLite" \
+	      "env DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -m store; pg=\$$?; $(BIN)/pytest -q tests/workspace tests/e2e && exit \$$pg"
 	@$(TIMED) "demo check: every demo persona over HTTP" $(BIN)/ridp demo --check --rows 20000
 	@$(TIMED) "benchmark smoke (10,000 rows)" $(BIN)/python benchmarks/ingest.py --rows 10000 --repeat 1
 	@$(TIMED) "benchmark smoke: web (3 cities, 5 sessions)" $(BIN)/python benchmarks/web.py --smoke
 	@$(TIMED) "benchmark smoke: readiness (10,000 rows)" $(BIN)/python benchmarks/readiness.py --smoke
 	@$(TIMED) "benchmark smoke: service-level cube and places (10,000 rows)" $(BIN)/python benchmarks/analysis.py --smoke
+	@$(TIMED) "benchmark smoke: power simulation (1,000 draws)" $(BIN)/python benchmarks/evaluation.py --smoke
 
 test-fast: setup
 	@$(BIN)/pytest -q -m "not spark and not slow and not browser"
@@ -76,6 +81,7 @@ bench: setup bench-setup
 	@$(TIMED) "benchmark: readiness, heavy references (1,000,000 rows)" $(BIN)/python benchmarks/readiness.py --rows 1000000
 	@$(TIMED) "benchmark: readiness (10,000,000 rows)" $(BIN)/python benchmarks/readiness.py
 	@$(TIMED) "benchmark: service-level cube (10,000,000 rows)" $(BIN)/python benchmarks/analysis.py
+	@$(TIMED) "benchmark: power simulation (10,000 draws on a 2,000-unit history)" $(BIN)/python benchmarks/evaluation.py
 	@$(TIMED) "benchmark: web on SQLite" $(BIN)/python benchmarks/web.py
 	@$(TIMED) "benchmark: web on PostgreSQL" $(BIN)/python benchmarks/web.py --database postgresql
 
