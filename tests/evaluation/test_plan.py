@@ -58,7 +58,7 @@ def fixed_plan(**changed: object) -> AnalysisPlan:
 # ---- reading and round trips ----------------------------------------------------------------------------------------
 
 
-def test_example_plan_reads_and_is_the_one_in_the_docstring() -> None:
+def test_the_example_plan_reads() -> None:
     plan = AnalysisPlan.from_yaml(EXAMPLE_PLAN)
     assert plan.primary == Outcome(
         column="days_to_close",
@@ -84,8 +84,7 @@ def test_example_plan_reads_and_is_the_one_in_the_docstring() -> None:
         "neighbourhood",
         "request_id",
     }
-    indented = "".join(f"    {line}\n" if line else "\n" for line in EXAMPLE_PLAN.splitlines())
-    assert indented in str(plan_module.__doc__)
+    assert "EXAMPLE_PLAN" in str(plan_module.__doc__)  # the docstring points at it instead of copying it
 
 
 def test_docstring_examples_run() -> None:

@@ -7,37 +7,7 @@ SHA-256 of its canonical JSON and the UTC time; anything changed later is a devi
 field by field. The canonical bytes depend only on the plan's content (not on key order, YAML layout or an omitted
 default), so the same plan hashes the same on every machine and run.
 
-Plans are usually written in YAML (``EXAMPLE_PLAN`` is a commented example)::
-
-    title: Triage crews for pothole requests
-    questions:
-      - Do triage crews shorten the wait for a pothole repair?
-    hypotheses:
-      - Requests in triage neighbourhoods close sooner than in the others.
-    primary:
-      column: days_to_close          # a column of the pilot's data
-      label: Days from request to close
-      better: lower                  # lower | higher
-      measure: days of waiting       # residents' terms: "2.1 fewer days of waiting per request"
-      per: request
-      volume: 8700                   # requests per year, to state resident-days saved per year
-      volume_label: requests per year
-    secondary:
-      - column: reopened
-        label: Share of requests reopened within 30 days
-        better: lower
-    treatment: triage                # two values; 1/True is treated, or say which with `treated:`
-    unit: request_id
-    cluster: neighbourhood           # neighbourhoods were randomised, so errors are clustered
-    estimator: lin                   # difference_in_means | lin | randomisation
-    se: CR2                          # auto | HC2 | CR2 | wild | CR1
-    covariates: [days_to_close_2024]
-    alpha: 0.05
-    correction: holm                 # holm | bonferroni | none
-    exclusions:
-      - Requests closed as duplicates
-    already_looked_at:
-      - Request counts by neighbourhood in 2024 (no outcomes)
+Plans are usually written in YAML: ``EXAMPLE_PLAN`` (``ridp plan example`` prints it) is a commented example.
 
 Required: ``title``, ``questions``, ``hypotheses``, ``primary`` (with ``column`` and ``label``), ``treatment``,
 ``estimator`` and ``alpha``; the rest has the defaults of :class:`AnalysisPlan`. A wrong field is a
@@ -110,7 +80,7 @@ PLAN_FORMAT: Final = 1
 MAX_TEXT: Final = 4000
 MAX_ITEMS: Final = 200
 
-#: A commented example plan (the one in this module's docstring).
+#: A commented example plan: a pilot of triage crews for pothole requests.
 EXAMPLE_PLAN: Final = """\
 title: Triage crews for pothole requests
 questions:

@@ -495,18 +495,27 @@ def pilot_randomise(request: HttpRequest, city: str, project_id: int, pilot: str
 @require_POST
 def pilot_confirm(request: HttpRequest, city: str, project_id: int, pilot: str, randomisation_id: int) -> HttpResponse:
     user, item = _acting(request, city, project_id, pilot, "rows.read")
-    form = forms.Form(request.POST)
-    try:
+
+    def rerun() -> bool:
         done = pilots.confirm_randomisation(user, city, project_id, item.name, randomisation_id)
+        return bool((done.confirmation or {}).get("matches"))
+
+    return _rerun(request, item, rerun, form="confirm_form", anchor="h-randomisation",
+                  same=_("Rerun: the same assignment. The randomisation is confirmed."),
+                  differs=_("Rerun: NOT the same assignment. The difference is recorded."))  # fmt: skip
+
+
+def _rerun(request: HttpRequest, item: Pilot, run: Callable[[], bool], *, form: str, anchor: str, same: str,
+           differs: str) -> HttpResponse:  # fmt: skip
+    """A check that reruns something recorded (a randomisation, a reanalysis): its verdict as a message."""
+    bound = forms.Form(request.POST)
+    try:
+        matches = run()
     except RidpError as exc:
-        form.add_error(None, _words(exc))
-    else:
-        if (done.confirmation or {}).get("matches"):
-            messages.success(request, _("Rerun: the same assignment. The randomisation is confirmed."))
-        else:
-            messages.error(request, _("Rerun: NOT the same assignment. The difference is recorded."))
-        return _back(item, "h-randomisation")
-    return _page(request, item, confirm_form=form, status=400)
+        bound.add_error(None, _words(exc))
+        return _page(request, item, status=400, **{form: bound})
+    (messages.success if matches else messages.error)(request, same if matches else differs)
+    return _back(item, anchor)
 
 
 @login_required
@@ -598,18 +607,14 @@ def pilot_evaluate(request: HttpRequest, city: str, project_id: int, pilot: str)
 @require_POST
 def pilot_reanalyse(request: HttpRequest, city: str, project_id: int, pilot: str, estimate_id: int) -> HttpResponse:
     user, item = _acting(request, city, project_id, pilot, "rows.read")
-    form = forms.Form(request.POST)
-    try:
+
+    def rerun() -> bool:
         done = plans.reanalyse_estimate(user, city, project_id, item.name, estimate_id)
-    except RidpError as exc:
-        form.add_error(None, _words(exc))
-    else:
-        if (done.reanalysis or {}).get("matches"):
-            messages.success(request, _("Reanalysed by the standalone script: the numbers match."))
-        else:
-            messages.error(request, _("Reanalysed by the standalone script: the numbers do NOT match."))
-        return _back(item, "h-reanalysis")
-    return _page(request, item, reanalyse_form=form, status=400)
+        return bool((done.reanalysis or {}).get("matches"))
+
+    return _rerun(request, item, rerun, form="reanalyse_form", anchor="h-reanalysis",
+                  same=_("Reanalysed by the standalone script: the numbers match."),
+                  differs=_("Reanalysed by the standalone script: the numbers do NOT match."))  # fmt: skip
 
 
 urlpatterns: list[URLPattern] = [
