@@ -3,7 +3,7 @@ the city's own pothole history (too little power exits with 2), the neighbourhoo
 second person, the plan frozen before the outcome data, the estimate in residents' terms, and the reanalysis.
 
 The workspace (the city, its people, the history and the census table, a project) is made once per module by
-``ridp`` commands run one after the other in one process (as in ``tests/cli/test_places_cli.py``); each command
+``ridp`` commands run one after the other in one process (:data:`tests.cli.processes.IN_ONE_PROCESS`); each command
 of the pilot's chain then runs as its own process.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.cli.test_places_cli import IN_ONE_PROCESS, Ridp, _environment
+from tests.cli.processes import IN_ONE_PROCESS, Ridp, environment
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
                  "--why", "w", "--service-change", "s"]),
     ]  # fmt: skip
     home = folder / "home"
-    made = subprocess.run([sys.executable, "-c", IN_ONE_PROCESS, json.dumps(steps)], env=_environment(home),
+    made = subprocess.run([sys.executable, "-c", IN_ONE_PROCESS, json.dumps(steps)], env=environment(home),
                           capture_output=True, text=True, timeout=600)  # fmt: skip
     assert made.returncode == 0, made.stdout + made.stderr
     return home
@@ -49,7 +49,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def ridp(workspace: Path, tmp_path: Path) -> Ridp:
     home = tmp_path / "home"
     shutil.copytree(workspace, home)
-    base = _environment(home)
+    base = environment(home)
 
     def run(*args: str, user: str = "", ok: bool = True) -> subprocess.CompletedProcess[str]:
         env = dict(base, RIDP_USER=user) if user else base
@@ -62,10 +62,12 @@ def ridp(workspace: Path, tmp_path: Path) -> Ridp:
     return run
 
 
-def test_a_pilot_from_power_to_a_reanalysed_estimate(ridp: Ridp, tmp_path: Path) -> None:
+def test_a_pilot_from_power_to_a_reanalysed_estimate(ridp: Ridp, workspace: Path, tmp_path: Path) -> None:
+    from ridp.evaluation import assign
     from ridp.workspace.demo_pilot import PILOT_PLAN, PLANTED_EFFECT, write_outcomes
 
     city = ["--city", "springfield"]
+    population = workspace.parent / "city" / "population.csv"
     ridp("pilot", "design", "1", "crew", "--title", "A second pothole crew", *city, user="ana")
     weak = ridp("pilot", "power", "1", "crew", *city, "--history", "requests", "--types", "Pothole Repair",
                 "--cluster", "area_id", "--n-clusters", "10", "--effects", "0.2", "--draws", "1000", user="ana",
@@ -91,10 +93,12 @@ def test_a_pilot_from_power_to_a_reanalysed_estimate(ridp: Ridp, tmp_path: Path)
     frozen = ridp("plan", "freeze", "1", "crew", *city, user="ana").stdout
     assert "SHA-256" in frozen
 
-    arms = json.loads(ridp("pilot", "assign", "1", "crew", *city, "--units", "areas", "--unit", "area_id", "--seed",
-                           "2026", "--json", user="ana").stdout)["record"]["arms"]  # fmt: skip
+    # the same seed on the same units in the core gives the same assignment the command recorded
+    chosen = assign(pd.read_csv(population), unit="area_id", seed=2026)
+    assert chosen.fingerprint[:12] in ridp("pilot", "show", "1", "crew", *city, user="vera").stdout
     outcomes = tmp_path / "pilot_outcomes.csv"
-    write_outcomes(outcomes, {str(row["unit"]): row["arm"] == "treatment" for row in arms})
+    write_outcomes(outcomes, {str(u): a == "treatment" for u, a in zip(chosen.arms["unit"], chosen.arms["arm"],
+                                                                       strict=True)})  # fmt: skip
     ridp("data", "add", str(outcomes), *city, "--name", "pilot_outcomes", user="ana")
     ridp("evaluate", "link", "1", "crew", "pilot_outcomes", *city, user="ana")
     result = json.loads(ridp("evaluate", "run", "1", "crew", *city, "--json", user="ana").stdout)
