@@ -159,9 +159,12 @@ def expected_match(
         points=("lat", "size"),
         mlat=("lat", "mean"),
         mlon=("lon", "mean"),
-        dlat=("lat", lambda s: s.max() - s.min()),
-        dlon=("lon", lambda s: s.max() - s.min()),
+        max_lat=("lat", "max"),
+        min_lat=("lat", "min"),
+        max_lon=("lon", "max"),
+        min_lon=("lon", "min"),
     )
+    per["dlat"], per["dlon"] = per.max_lat - per.min_lat, per.max_lon - per.min_lon  # each group's range
     per["spread"] = np.hypot(per.dlat * M_PER_DEGREE, per.dlon * M_PER_DEGREE * np.cos(np.radians(per.mlat)))
     out = pd.DataFrame({"raw": requests[request_address], "norm": requests[request_address].map(normalise_address)})
     if request_lat:

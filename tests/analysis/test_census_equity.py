@@ -34,6 +34,7 @@ from ridp.analysis.census import (
 from ridp.analysis.equity import ResourceScores, resource_scores
 from ridp.errors import FieldError
 from tests.conftest import SHARED_DATA
+from tests.readiness.test_demo_truth import demo_city
 
 CITY = SHARED_DATA / "city"
 SF = CITY / "san_francisco"
@@ -43,6 +44,8 @@ B19301 = SF / "ACS_14_5YR_B19301_with_ann.csv"
 CASES = SF / "cases_sample.csv"
 REQUESTS_2018 = BALTIMORE / "Customer_Service_Requests_2018.csv"
 REL = 1e-12
+
+__all__ = ["demo_city"]  # the session's demo city (20,000 rows, seed 2026), shared with the readiness tests
 
 
 # -- a worked example, by hand ---------------------------------------------------------------------
@@ -345,13 +348,6 @@ def test_data_census_gov_layouts_pair_e_and_m_columns(tmp_path):
     p = read_acs(plain, key="tract")
     assert p.variables == ("Total",) and p.estimate("Total").tolist() == [1200, 900]
     assert p.moe("Total").tolist() == [110, 95]
-
-
-@pytest.fixture(scope="module")
-def demo_city(tmp_path_factory):
-    from ridp.demo import generate_city
-
-    return generate_city(tmp_path_factory.mktemp("demo"), rows=20_000, seed=2026)
 
 
 def test_demo_population_reads_with_pairs_found_or_given(demo_city):

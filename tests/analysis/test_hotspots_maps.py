@@ -10,9 +10,11 @@ per-area counts from the raw CSV text with pandas.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import warnings
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -43,6 +45,12 @@ STEP = 0.01  # degrees: the side of a lattice cell
 
 
 # -- helpers -------------------------------------------------------------------------------------------------------
+@functools.cache
+def read_boundaries(path: Path) -> Boundaries:
+    """A real boundary file read by ridp once per session (Boundaries is frozen: the tests share it)."""
+    return Boundaries.from_file(path)
+
+
 def lattice(rows: int, cols: int) -> Boundaries:
     """``rows`` x ``cols`` squares near Boston; neighbours share their corners exactly."""
     ids, cells = [], []
@@ -266,7 +274,7 @@ def test_permutation_p_values_cannot_reach_a_corrected_level_for_three_areas_of_
 
 # -- real data -------------------------------------------------------------------------------------------------------
 def test_chicago_potholes_by_community_area(stored_table):
-    areas = Boundaries.from_file(COMMUNITY_AREAS)
+    areas = read_boundaries(COMMUNITY_AREAS)
     features = json.loads(COMMUNITY_AREAS.read_text(encoding="utf-8"))["features"]
     people = {str(int(f["properties"]["NID"])): float(f["properties"]["POP2010"]) for f in features}
     result = hot_spots(stored_table(POTHOLES), area="community_area", boundaries=areas, population=people)
@@ -305,7 +313,7 @@ def exact_two_sided_p(values: np.ndarray, i: int, neighbours: list[int]) -> floa
 
 
 def test_nyc_requests_by_borough(stored_table):
-    areas = Boundaries.from_file(BOROUGHS)
+    areas = read_boundaries(BOROUGHS)
     census = pd.read_csv(NYC_POPULATION)
     people = {str(b).strip(): float(n) for b, n in zip(census["Borough"], census["2010"], strict=True)}
     result = hot_spots(
@@ -392,7 +400,7 @@ def test_a_rate_per_km2_without_population():
 
 # -- maps ----------------------------------------------------------------------------------------------------------
 def test_a_choropleth_renders_offline_and_shows_a_missing_area_as_no_data():
-    areas = Boundaries.from_file(COMMUNITY_AREAS)
+    areas = read_boundaries(COMMUNITY_AREAS)
     values = pd.DataFrame({"area_id": [a for a in areas.ids if a != "32"], "requests": 5, "residents": 1000})
     values["value"] = np.linspace(0, 3, len(values))
     chart = choropleth(areas, values, title="Potholes by community area", legend_title="Potholes per 1,000 residents",
@@ -427,7 +435,7 @@ def test_a_diverging_choropleth_is_centred_and_only_safe_schemes_are_taken():
 
 
 def test_a_point_map_samples_with_its_seed_and_says_so():
-    areas = Boundaries.from_file(COMMUNITY_AREAS)
+    areas = read_boundaries(COMMUNITY_AREAS)
     raw = pd.read_csv(POTHOLES, dtype=str, keep_default_na=False)
     points = pd.DataFrame({"latitude": pd.to_numeric(raw["latitude"], errors="coerce"),
                            "longitude": pd.to_numeric(raw["longitude"], errors="coerce"), "status": raw["status"]})  # fmt: skip
@@ -463,7 +471,7 @@ def test_a_hot_spot_map_names_the_correction_and_renders(planted):
 
 
 def test_the_map_of_boroughs_shows_the_island_as_not_tested(stored_table):
-    areas = Boundaries.from_file(BOROUGHS)
+    areas = read_boundaries(BOROUGHS)
     result = hot_spots(stored_table(NYC_311), area="Borough", boundaries=areas)
     spec = result.map().to_dict()
     assert "no neighbours (not tested)" in spec["layer"][0]["encoding"]["color"]["scale"]["domain"]

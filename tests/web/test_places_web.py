@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from ridp.workspace import tokens
-from tests.web.conftest import CANARY, csrf_post
+from tests.web.conftest import CANARY, _parse_once_per_session, csrf_post
 
 # Springfield's four wards: a 2 x 2 grid of squares around (42.0, -71.0).
 WARDS = {"type": "FeatureCollection", "features": [
@@ -47,15 +47,18 @@ def _geo_requests(path: Path, rows: int = 400) -> Path:
 
 
 def _setup(world: Any, tmp_path: Path) -> None:
+    """The requests with coordinates (mapped) and the wards, added by the analyst. Both tests add the same two
+    files: each is parsed once per session by the real ingest and its Parquet reused, as the worlds' are."""
     from ridp.workspace import datasets
     from ridp.workspace.mapping import map_dataset
 
     analyst = world.users["analyst"]
-    datasets.add_file(analyst, _geo_requests(tmp_path / "geo.csv"), city="springfield", name="geo_requests")
-    map_dataset(analyst, "springfield", "geo_requests", accept=True)
     wards = tmp_path / "wards.geojson"
     wards.write_text(json.dumps(WARDS), encoding="utf-8")
-    datasets.add_file(analyst, wards, city="springfield", name="wards")
+    with _parse_once_per_session():
+        datasets.add_file(analyst, _geo_requests(tmp_path / "geo.csv"), city="springfield", name="geo_requests")
+        map_dataset(analyst, "springfield", "geo_requests", accept=True)
+        datasets.add_file(analyst, wards, city="springfield", name="wards")
 
 
 def _url(world: Any, name: str, **extra: Any) -> str:

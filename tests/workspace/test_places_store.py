@@ -5,7 +5,10 @@ with their maps."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +26,77 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return generate_city(tmp_path_factory.mktemp("demo"), rows=6_000, seed=11)
 
 
+_PARSED: dict[tuple[str, str], tuple[bytes, Any]] = {}
+
+
+@contextlib.contextmanager
+def _parse_once() -> Iterator[None]:
+    """Every test's team adds the same three files: each is parsed once per session (by the real ingest, in its
+    limited child process) and its Parquet bytes reused, as the web tests' worlds do; the rest of ``add_file``
+    (checksums, verifying the file, the version and its audit entry) runs each time. Ingest has its own tests."""
+    from ridp.workspace import datasets
+
+    real = datasets.parse_file
+
+    def cached(source: Path, target: Path, **options: Any) -> Any:
+        key = (
+            hashlib.sha256(Path(source).read_bytes()).hexdigest(),
+            repr(sorted((k, repr(v)) for k, v in options.items() if k not in ("progress", "should_stop"))),
+        )
+        if key not in _PARSED:
+            outcome = real(source, target, **options)
+            if outcome is None:
+                return None
+            _PARSED[key] = (Path(target).read_bytes(), outcome)
+        data, outcome = _PARSED[key]
+        Path(target).write_bytes(data)
+        return outcome
+
+    datasets.parse_file = cached  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        datasets.parse_file = real
+
+
+_PROPOSED: dict[str, Any] = {}
+
+
+@contextlib.contextmanager
+def _propose_once() -> Iterator[None]:
+    """The mapping proposed for the same rows is the same (``propose_mapping`` is a pure function of the sample
+    and the time zone, and its answer frozen): worked out once per session, then reused; the mapping each test
+    accepts is written to its own store as ever. Proposing has its own tests."""
+    from ridp.workspace import mapping
+
+    real = mapping.propose_mapping
+
+    def cached(sample: pd.DataFrame, *, timezone: str = "UTC") -> Any:
+        digest = hashlib.sha256(repr((list(sample.columns), [str(t) for t in sample.dtypes], timezone)).encode())
+        digest.update(pd.util.hash_pandas_object(sample, index=True).to_numpy().tobytes())
+        key = digest.hexdigest()
+        if key not in _PROPOSED:
+            _PROPOSED[key] = real(sample, timezone=timezone)
+        return _PROPOSED[key]
+
+    mapping.propose_mapping = cached  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        mapping.propose_mapping = real
+
+
 @pytest.fixture
 def team(people: Any, city: Any) -> Team:
     from ridp.workspace.datasets import add_file
     from ridp.workspace.mapping import map_dataset
 
     t = make_team(people)
-    add_file(people.ana, city.requests_csv, city="springfield", name="service_requests")
-    map_dataset(people.ana, "springfield", "service_requests", accept=True)
-    add_file(people.ana, city.neighbourhoods_geojson, city="springfield", name="neighbourhoods")
-    add_file(people.ana, city.population_csv, city="springfield", name="population")
+    with _parse_once(), _propose_once():
+        add_file(people.ana, city.requests_csv, city="springfield", name="service_requests")
+        map_dataset(people.ana, "springfield", "service_requests", accept=True)
+        add_file(people.ana, city.neighbourhoods_geojson, city="springfield", name="neighbourhoods")
+        add_file(people.ana, city.population_csv, city="springfield", name="population")
     return t
 
 
