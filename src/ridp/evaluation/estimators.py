@@ -69,13 +69,23 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 _NAMES: Final = {"difference_in_means": "Difference in means", "lin": "Lin covariate adjustment",
-                 "randomisation": "Randomisation inference (difference in means)"}  # fmt: skip
+                 "randomisation": "Randomisation inference (difference in means)",
+                 "did": "Difference-in-differences (2×2)", "twfe": "Two-way fixed effects",
+                 "callaway_santanna": "Callaway-Sant'Anna group-time effects", "sun_abraham": "Sun-Abraham interaction-weighted event study",
+                 "its": "Interrupted time series", "synth": "Synthetic control"}  # fmt: skip
 _SE_NAMES: Final = {
     "HC2": "HC2 standard errors",
     "CR2": "CR2 clustered standard errors, Bell-McCaffrey degrees of freedom",
     "wild": "restricted wild cluster bootstrap, Webb weights",
     "CR1": "CR1 clustered standard errors",
     "randomisation": "exact or simulated reassignment",
+    "iid": "classical (homoskedastic) standard errors",
+    "HC1": "HC1 standard errors",
+    "means": "no interval (one row per cell)",
+    "bootstrap": "multiplier bootstrap clustered by unit",
+    "HAC": "Newey-West autocorrelation-robust standard errors",
+    "model": "model-based standard errors",
+    "placebo": "placebo-in-space inference (RMSPE ratio)",
 }
 
 
@@ -175,7 +185,12 @@ class Estimate:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Estimate:
-        """The estimate :meth:`to_dict` wrote (an unbounded interval end is stored as None)."""
+        """The estimate :meth:`to_dict` wrote (an unbounded interval end is stored as None); a quasi-experimental
+        estimate comes back as a :class:`~ridp.evaluation.quasi.QuasiEstimate`."""
+        if cls is Estimate and d.get("kind") == "quasi_estimate":
+            from ridp.evaluation.quasi import QuasiEstimate
+
+            return QuasiEstimate.from_dict(d)
         values: dict[str, Any] = {k: d.get(k) for k in cls.__dataclass_fields__}
         values["ci_low"] = -math.inf if d.get("ci_low") is None else float(d["ci_low"])
         values["ci_high"] = math.inf if d.get("ci_high") is None else float(d["ci_high"])
