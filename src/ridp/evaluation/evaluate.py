@@ -29,9 +29,14 @@ from typing import Any
 import ibis.expr.types as ir
 import pandas as pd
 
+from ridp.evaluation._design import QUASI
+from ridp.evaluation.did import did, twfe
 from ridp.evaluation.estimators import Estimate, adjust, estimate, randomisation_inference
+from ridp.evaluation.its import interrupted_time_series
 from ridp.evaluation.plan import AnalysisPlan, Outcome
 from ridp.evaluation.residents import ResidentTerms, in_residents_terms
+from ridp.evaluation.staggered import callaway_santanna, sun_abraham
+from ridp.evaluation.synth import synthetic_control
 
 __all__ = ["Evaluation", "evaluate"]
 
@@ -94,15 +99,48 @@ class Evaluation:
         )
 
 
+def _quasi(data: pd.DataFrame, plan: AnalysisPlan, outcome: Outcome, *, seed: int) -> Estimate:
+    """A quasi-experimental estimate as the plan's estimator, treatment and ``design`` say (see ``_design``)."""
+    d = dict(plan.design)
+    y, alpha = outcome.column, plan.alpha
+    if plan.estimator == "did":
+        return did(data, outcome=y, group=plan.treatment, post=d["post"], covariates=plan.covariates,
+                   cluster=plan.cluster, se=plan.se, alpha=alpha, seed=seed)  # type: ignore[arg-type]  # fmt: skip
+    assert plan.estimator == "synth" or plan.estimator == "its" or plan.unit is not None
+    if plan.estimator == "twfe":
+        return twfe(data, outcome=y, unit=plan.unit, time=d["time"], treatment=plan.treatment,  # type: ignore[arg-type]
+                    covariates=plan.covariates, cluster=plan.cluster, se=plan.se, alpha=alpha, seed=seed)  # type: ignore[arg-type]  # fmt: skip
+    if plan.estimator == "callaway_santanna":
+        options = {k: d[k] for k in ("control", "aggregation", "base", "reps") if k in d}
+        return callaway_santanna(data, outcome=y, unit=plan.unit, time=d["time"], first_treated=plan.treatment,  # type: ignore[arg-type]
+                                 alpha=alpha, seed=seed, **options)  # fmt: skip
+    if plan.estimator == "sun_abraham":
+        return sun_abraham(data, outcome=y, unit=plan.unit, time=d["time"], first_treated=plan.treatment,  # type: ignore[arg-type]
+                           alpha=alpha)  # fmt: skip
+    if plan.estimator == "its":
+        options = {k: d[k] for k in ("family", "offset", "season", "period", "harmonics", "slope_change", "hac_lags")
+                   if k in d}  # fmt: skip
+        return interrupted_time_series(data, outcome=y, time=d["time"], post=plan.treatment, se=plan.se,  # type: ignore[arg-type]
+                                       alpha=alpha, **options)  # fmt: skip
+    special = [tuple(s) for s in d.get("special", ())]
+    period = tuple(d["predictor_period"]) if "predictor_period" in d else None
+    return synthetic_control(data, outcome=y, unit=plan.treatment, time=d["time"], treated_unit=plan.treated,
+                             start=d["start"], predictors=d.get("predictors", ()), predictor_period=period,
+                             special=special, starts=d.get("starts", 3), seed=seed, alpha=alpha)  # fmt: skip
+
+
 def _one(data: ir.Table | pd.DataFrame, plan: AnalysisPlan, outcome: Outcome, *, seed: int) -> Estimate:
+    if plan.estimator in QUASI:
+        assert isinstance(data, pd.DataFrame)
+        return _quasi(data, plan, outcome, seed=seed)
     if plan.estimator == "randomisation":
         return randomisation_inference(
             data, outcome=outcome.column, treatment=plan.treatment, block=plan.block, cluster=plan.cluster,
             alpha=plan.alpha, treated=plan.treated, seed=seed,
         )  # fmt: skip
     return estimate(
-        data, outcome=outcome.column, treatment=plan.treatment, estimator=plan.estimator,
-        covariates=plan.covariates, cluster=plan.cluster, se=plan.se,
+        data, outcome=outcome.column, treatment=plan.treatment, estimator=plan.estimator,  # type: ignore[arg-type]
+        covariates=plan.covariates, cluster=plan.cluster, se=plan.se,  # type: ignore[arg-type]
         alpha=plan.alpha, treated=plan.treated, seed=seed, block=plan.block,
     )  # fmt: skip
 

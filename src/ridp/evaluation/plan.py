@@ -36,7 +36,7 @@ import json
 import math
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Literal, get_args
@@ -44,6 +44,7 @@ from typing import Any, Final, Literal, get_args
 import yaml
 
 from ridp.errors import FieldError, SpecError
+from ridp.evaluation._design import QUASI, QUASI_SE, check_design, design_columns
 
 # The YAML reader of metric specs: a wrong date at its line, a YAML error as a SpecError naming the field on its
 # line, a field's line found from its dotted name. Plans read the same way.
@@ -66,8 +67,9 @@ __all__ = [
 ]
 
 Better = Literal["lower", "higher"]
-Estimator = Literal["difference_in_means", "lin", "randomisation"]
-SEType = Literal["auto", "HC2", "CR2", "wild", "CR1"]
+Estimator = Literal["difference_in_means", "lin", "randomisation", "did", "twfe", "callaway_santanna", "sun_abraham",
+                    "its", "synth"]  # fmt: skip
+SEType = Literal["auto", "HC2", "CR2", "wild", "CR1", "iid", "HC1", "model", "HAC"]
 Correction = Literal["holm", "bonferroni", "none"]
 BETTER: Final = get_args(Better)
 ESTIMATORS: Final = get_args(Estimator)
@@ -266,6 +268,7 @@ class AnalysisPlan:
     correction: Correction = "holm"
     exclusions: tuple[str, ...] = ()
     already_looked_at: tuple[str, ...] = ()
+    design: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -300,6 +303,8 @@ class AnalysisPlan:
             raise SpecError("alpha", f"{alpha} is not between 0 and 0.5 (0.05 is usual)")
         put(self, "alpha", alpha)
         _choice(self.correction, "correction", CORRECTIONS)
+        put(self, "design", check_design(self.estimator, self.design, unit=self.unit, treated=self.treated,
+                                         covariates=self.covariates, cluster=self.cluster))  # fmt: skip
         self._check_consistent()
 
     def _check_consistent(self) -> None:
@@ -315,6 +320,15 @@ class AnalysisPlan:
                 raise SpecError(f"covariates[{i}]", f"{covariate!r} is the treatment or an outcome, not a covariate")
         if self.cluster is not None and self.cluster == self.treatment:
             raise SpecError("cluster", f"{self.cluster!r} is the treatment column")
+        if self.estimator in QUASI:
+            if self.se not in QUASI_SE[self.estimator]:
+                raise SpecError("se", f"{self.se} is not for estimator {self.estimator}: use "
+                                f"{', '.join(QUASI_SE[self.estimator])}")  # fmt: skip
+            if self.se in CLUSTERED_SE and self.cluster is None and self.estimator == "did":
+                raise SpecError("se", f"{self.se} is for clustered designs: name the cluster column (cluster:)")
+            return
+        if self.se in ("iid", "HC1", "model", "HAC"):
+            raise SpecError("se", f"{self.se} is for quasi-experimental estimators; use auto, HC2, CR2, wild or CR1")
         if self.estimator == "lin" and not self.covariates:
             raise SpecError("covariates", "are needed by estimator lin (covariates measured before assignment)")
         if self.covariates and self.estimator != "lin":
@@ -339,6 +353,10 @@ class AnalysisPlan:
                 value = [o.to_dict() for o in value]
             elif isinstance(value, tuple):
                 value = list(value)
+            elif f.name == "design":
+                if not value:
+                    continue  # omitted when empty, so plans written before it hash as they did
+                value = dict(value)
             data[f.name] = value
         return data
 
@@ -428,6 +446,7 @@ class AnalysisPlan:
         named += [(f"secondary[{i}].column", o.column) for i, o in enumerate(self.secondary)]
         named += [(f"covariates[{i}]", c) for i, c in enumerate(self.covariates)]
         named += [(name, getattr(self, name)) for name in ("cluster", "block", "unit") if getattr(self, name)]
+        named += design_columns(self.design)
         return named
 
     def columns(self) -> set[str]:
