@@ -61,6 +61,7 @@ Action = Literal[
     "pilot.design",  # pilots: power, randomise and assign units
     "plan.freeze",  # write, freeze and deviate from a pilot's analysis plan
     "pilot.evaluate",  # link outcome data, estimate the effect, reanalyse
+    "adoption.decide",  # record the adoption decision: scale, adapt or stop, with the reason and the estimate
 ]
 ACTIONS: Final[tuple[Action, ...]] = (
     "city.read",
@@ -86,6 +87,7 @@ ACTIONS: Final[tuple[Action, ...]] = (
     "pilot.design",
     "plan.freeze",
     "pilot.evaluate",
+    "adoption.decide",
 )
 
 #: SECURITY.md "Who may do what", for a city's own people and the programme people assigned to it.
@@ -124,6 +126,7 @@ ROLE_ACTIONS: Final[dict[str, frozenset[Action]]] = {
             "comment",
             "phase.advance",
             "metric.edit",
+            "adoption.decide",
         }
     ),
     Role.DATA_ANALYST: frozenset(
@@ -262,6 +265,7 @@ _DENIED: Final[dict[str, str]] = {
     "pilot.design": "only the city's data analysts (and programme admins) design pilots",
     "plan.freeze": "only the city's data analysts (and programme admins) write and freeze analysis plans",
     "pilot.evaluate": "only the city's data analysts (and programme admins) evaluate pilots",
+    "adoption.decide": "only the city's senior leaders (and programme admins) record the adoption decision",
     "cohort.view": "the cohort view is for coaches, programme analysts and programme admins",
     "metric.edit": "only the project's city team, coach and programme analyst define its metrics",
 }

@@ -245,18 +245,20 @@ def plan_frozen_before_outcomes(project: Project) -> list[str]:
     return plan_gaps(project)
 
 
-# ---- registered, implemented by later issues ---------------------------------------------------------------------
+@condition("impact_estimate_recorded", gettext_lazy("Impact estimate recorded"))
+def impact_estimate_recorded(project: Project) -> list[str]:
+    """Every pilot of the project has an estimate recorded under its frozen plan (or a recorded deviation)."""
+    from ridp.workspace.adoption import estimate_gaps
 
-unavailable(
-    "impact_estimate_recorded",
-    gettext_lazy("Impact estimate recorded"),
-    gettext_lazy("pilot evaluation exists"),
-)
-unavailable(
-    "adoption_decision_made",
-    gettext_lazy("Adoption decision made"),
-    gettext_lazy("pilot evaluation exists"),
-)
+    return estimate_gaps(project)
+
+
+@condition("adoption_decision_made", gettext_lazy("Adoption decision made"))
+def adoption_decision_made(project: Project) -> list[str]:
+    """The project has recorded scale, adapt or stop, with the reason and the estimate it rests on."""
+    from ridp.workspace.adoption import decision_gaps
+
+    return decision_gaps(project)
 
 
 # ---- evaluating, advancing, overriding ---------------------------------------------------------------------------

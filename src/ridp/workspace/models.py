@@ -993,3 +993,23 @@ class PilotEstimate(models.Model):
 
     class Meta:
         ordering: ClassVar[list[str]] = ["pilot", "-created_at", "-id"]
+
+
+class AdoptionDecision(models.Model):
+    """What the city does with the solution after its pilot: scale, adapt or stop, with the reason and the
+    estimate the decision rests on. Decisions are kept in order; the latest is the project's decision."""
+
+    class Choice(models.TextChoices):
+        SCALE = "scale", "scale"
+        ADAPT = "adapt", "adapt"
+        STOP = "stop", "stop"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="adoption_decisions")
+    estimate = models.ForeignKey(PilotEstimate, on_delete=models.PROTECT, related_name="decisions")
+    decision = models.CharField(max_length=8, choices=Choice.choices)
+    reason = models.TextField()
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["project", "-decided_at", "-id"]
