@@ -58,14 +58,17 @@ def _evaluated(team: Team, tmp_path: Path) -> Any:
 
 
 def test_an_its_pilot_is_estimated_under_its_frozen_plan(team: Team, tmp_path: Path) -> None:
-    from ridp.workspace.plans import estimate_of
+    from ridp.workspace.plans import estimate_of, reanalyse_estimate
 
-    result = estimate_of(_evaluated(team, tmp_path))
+    item = _evaluated(team, tmp_path)
+    result = estimate_of(item)
     primary = result.primary
     assert primary.estimator == "its"
     ratio = primary.tables["rate_ratio"][0]  # type: ignore[attr-defined]
     assert ratio["low"] <= STEP <= ratio["high"]
     assert result.residents[0] is not None and "fewer missed-bin reports per week" in result.residents[0].sentence
+    done = reanalyse_estimate(team.users["ana"], "springfield", team.project.pk, "routes", item.pk)
+    assert done.reanalysis is not None and done.reanalysis["matches"] is True
 
 
 def test_the_gate_reads_the_estimate_and_the_decision(team: Team, tmp_path: Path) -> None:

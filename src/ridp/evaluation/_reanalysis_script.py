@@ -15,7 +15,7 @@ SCRIPT: Final = r'''#!/usr/bin/env python3
 # Plan: @@TITLE@@
 #
 # This script stands alone: it imports no ridp module, only Python's standard library, numpy, pandas, pyarrow,
-# statsmodels and (for CR1 standard errors) pyfixest. It reads the Parquet file, applies the plan, recomputes
+# statsmodels, and where the method needs them pyfixest and scipy. It reads the Parquet file, applies the plan, recomputes
 # the primary result and compares it with the numbers reported (EXPECTED). It prints one JSON document and
 # exits 0 when every number matches, 1 otherwise.
 #
@@ -258,6 +258,8 @@ def randomisation(data):
 
 
 def recompute(path):
+    if PLAN["estimator"] in QUASI:
+        return recompute_quasi(path)
     data = load(path)
     y, t = data["y"], data["t"]
     se_type, alpha = SETTINGS["se_type"], PLAN["alpha"]

@@ -54,12 +54,13 @@ import pandas as pd
 
 from ridp.analysis._values import plain
 from ridp.errors import FieldError, RidpError
+from ridp.evaluation._design import QUASI
 from ridp.evaluation.plan import AnalysisPlan, FrozenPlan
 
 __all__ = ["ALLOWED_IMPORTS", "CHECKED_NUMBERS", "Reanalysis", "imports_of", "reanalyse", "reanalysis_script"]
 
 #: What the script may import besides Python's standard library.
-ALLOWED_IMPORTS: Final = frozenset({"numpy", "pandas", "pyarrow", "statsmodels", "pyfixest"})
+ALLOWED_IMPORTS: Final = frozenset({"numpy", "pandas", "pyarrow", "statsmodels", "pyfixest", "scipy"})
 #: The numbers of a reported result the script recomputes (when the method gives them) and compares.
 CHECKED_NUMBERS: Final = (
     "effect", "se", "ci_low", "ci_high", "p_value", "df", "n", "n_treated", "n_clusters", "control_mean",
@@ -70,7 +71,10 @@ CHECKED_TEXTS: Final = ("estimator", "se_type", "outcome", "treatment", "cluster
 RTOL: Final = 1e-6
 
 # The script's text (not ridp code: run by another Python that must not import ridp) is kept apart.
-from ridp.evaluation._reanalysis_script import SCRIPT as _SCRIPT  # noqa: E402
+from ridp.evaluation._reanalysis_quasi import QUASI_PART  # noqa: E402
+from ridp.evaluation._reanalysis_script import SCRIPT  # noqa: E402
+
+_SCRIPT: Final = SCRIPT.replace("\n\ndef main(argv):", QUASI_PART + "\n\ndef main(argv):", 1)
 
 # ---- writing and running it -----------------------------------------------------------------------------------------
 
@@ -107,6 +111,15 @@ def _se_type(plan: AnalysisPlan, expected: Mapping[str, Any], se_type: str | Non
     """The standard errors the script recomputes: the plan's, or what ``auto`` resolved to in the reported result."""
     if plan.estimator == "randomisation":
         return "randomisation"
+    if plan.estimator in QUASI:
+        chosen = se_type if se_type is not None else expected.get("se_type")
+        if chosen is None and plan.se != "auto":
+            chosen = plan.se
+        if chosen is None or chosen == "auto":
+            raise FieldError("se_type", "say what the reported result used (its se_type; estimate.to_dict() has it)")
+        if plan.se != "auto" and chosen != plan.se:
+            raise FieldError("se_type", f"{chosen!r} differs from the plan's se {plan.se!r}")
+        return str(chosen)
     if plan.se != "auto":
         if se_type is not None and se_type != plan.se:
             raise FieldError("se_type", f"{se_type!r} differs from the plan's se {plan.se!r}")
@@ -132,6 +145,8 @@ def reanalysis_script(
     se_type: str | None = None,
     reps: int = 10_000,
     seed: int = 2718,
+    estimate_seed: int = 0,
+    placebos: bool = True,
 ) -> str:
     """The text of a standalone Python script that recomputes ``plan``'s primary result from ``parquet``.
 
@@ -148,6 +163,8 @@ def reanalysis_script(
         What ``se="auto"`` resolved to in the reported result, when ``expected`` does not say (its ``se_type``).
     reps, seed
         Random draws for the wild bootstrap and randomisation inference, and their seed.
+    estimate_seed, placebos
+        Synthetic control: the seed of the reported estimate's starting points, and whether it ran placebos.
     """
     plan = _plan(plan)
     numbers = _expected_numbers(expected)
@@ -159,6 +176,8 @@ def reanalysis_script(
         "reps": reps,
         "seed": int(seed),
         "rtol": RTOL,
+        "seed_synth": int(estimate_seed),
+        "placebos": bool(placebos),
     }
     sha = plan.sha256
     title = " ".join("".join(c if c.isprintable() else " " for c in plan.title).split())[:100]  # one comment line
@@ -327,6 +346,8 @@ def reanalyse(
     se_type: str | None = None,
     reps: int = 10_000,
     seed: int = 2718,
+    estimate_seed: int = 0,
+    placebos: bool = True,
 ) -> Reanalysis:
     """Write the reanalysis script to ``workdir/reanalyse_<sha12>.py``, run it, and say whether it matches.
 
@@ -341,7 +362,8 @@ def reanalyse(
     if not path.is_file():
         raise FieldError("parquet", f"there is no file at {path}")
     numbers = _expected_numbers(expected)
-    script = reanalysis_script(the_plan, path, numbers, se_type=se_type, reps=reps, seed=seed)
+    script = reanalysis_script(the_plan, path, numbers, se_type=se_type, reps=reps, seed=seed,
+                               estimate_seed=estimate_seed, placebos=placebos)  # fmt: skip
     _check_independent(script)
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)

@@ -251,7 +251,9 @@ def reanalyse_estimate(actor: User, city: str, project_id: int, pilot_name: str,
     workdir.mkdir(parents=True, exist_ok=True)
     done = reanalyse(plan, home() / item.outcome_version.file,
                      {k: float(v) for k, v in expected.items() if v is not None},
-                     workdir=workdir, timeout=timeout, se_type=primary.se_type)  # fmt: skip
+                     workdir=workdir, timeout=timeout, se_type=primary.se_type,
+                     estimate_seed=int(primary.spec.get("seed") or 0),
+                     placebos=bool(primary.spec.get("placebos", True)))  # fmt: skip
     with transaction.atomic():
         item.reanalysis, item.reanalysed_at = done.to_dict(), django_timezone.now()
         item.save(update_fields=["reanalysis", "reanalysed_at"])
