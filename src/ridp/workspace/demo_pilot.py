@@ -94,7 +94,8 @@ def write_outcomes(path: Path, arms: dict[str, bool], *, seed: int = SEED) -> in
 
 
 def seed_pilot(users: dict[str, User], *, analyst: str = "ana", second: str = "sam") -> None:
-    """Demo City's pothole pilot, from power to a reanalysed estimate (nothing if its data is missing)."""
+    """Demo City's pothole pilot, from power to a reanalysed estimate and the senior leader's decision to scale
+    it (nothing if its data is missing)."""
     from ridp.workspace import datasets, pilots, plans
 
     project = Project.objects.filter(city__slug="demo", title="Faster pothole repair").first()
@@ -126,3 +127,8 @@ def seed_pilot(users: dict[str, User], *, analyst: str = "ana", second: str = "s
     plans.link_outcomes(ana, "demo", pid, pilot.name, "pilot_outcomes")
     estimate = plans.evaluate_pilot(ana, "demo", pid, pilot.name)
     plans.reanalyse_estimate(ana, "demo", pid, pilot.name, estimate.pk)
+    from ridp.workspace.adoption import record_decision
+
+    record_decision(users[second], "demo", pid, decision="scale", estimate_id=estimate.pk,
+                    reason="The second crew cut the wait by about three days per pothole, and the reanalysis "
+                    "matched: the city funds the crew citywide from next spring.")  # fmt: skip
