@@ -58,7 +58,7 @@ test: setup
 	@$(TIMED) "benchmark smoke: web (3 cities, 5 sessions)" $(BIN)/python benchmarks/web.py --smoke
 	@$(TIMED) "benchmark smoke: readiness (10,000 rows)" $(BIN)/python benchmarks/readiness.py --smoke
 	@$(TIMED) "benchmark smoke: service-level cube and places (10,000 rows)" $(BIN)/python benchmarks/analysis.py --smoke
-	@$(TIMED) "benchmark smoke: power simulation (1,000 draws)" $(BIN)/python benchmarks/evaluation.py --smoke
+	@$(TIMED) "benchmark smoke: power simulation (1,000 draws) and TWFE (500 units × 20 weeks)" $(BIN)/python benchmarks/evaluation.py --smoke
 
 test-fast: setup
 	@$(BIN)/pytest -q -m "not spark and not slow and not browser"
@@ -81,7 +81,7 @@ bench: setup bench-setup
 	@$(TIMED) "benchmark: readiness, heavy references (1,000,000 rows)" $(BIN)/python benchmarks/readiness.py --rows 1000000
 	@$(TIMED) "benchmark: readiness (10,000,000 rows)" $(BIN)/python benchmarks/readiness.py
 	@$(TIMED) "benchmark: service-level cube (10,000,000 rows)" $(BIN)/python benchmarks/analysis.py
-	@$(TIMED) "benchmark: power simulation (10,000 draws on a 2,000-unit history)" $(BIN)/python benchmarks/evaluation.py
+	@$(TIMED) "benchmark: power simulation (10,000 draws) and TWFE (1,040,000 rows) against pyfixest and linearmodels" $(BIN)/python benchmarks/evaluation.py
 	@$(TIMED) "benchmark: web on SQLite" $(BIN)/python benchmarks/web.py
 	@$(TIMED) "benchmark: web on PostgreSQL" $(BIN)/python benchmarks/web.py --database postgresql
 

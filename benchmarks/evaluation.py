@@ -1,9 +1,18 @@
-"""Benchmark: ridp's vectorised power simulation against a plain statsmodels loop (issue 9).
+"""Benchmark: ridp's power simulation against a statsmodels loop (issue 9), and its TWFE against pyfixest's.
 
-What is measured: the wall time and peak RSS of ``ridp.evaluation.power.simulate_power`` running 10,000
-draws on a 2,000-unit history (one effect, one size: 2,000 units resampled per draw, half treated,
-difference in means with HC2 standard errors, t test at alpha 0.05), against the loop an analyst would
-otherwise write: per draw, resample, randomise, add the effect and call statsmodels
+Two parts, both by default (``--parts``; ``--twfe`` runs the TWFE part alone):
+
+* **power**: ridp's vectorised power simulation against a plain statsmodels loop (below);
+* **twfe** (``_twfe.py``): two-way fixed effects difference in differences, ``y ~ d | unit + week`` with CR1
+  errors clustered by unit, on a synthetic 10,000-unit x 104-week panel (1,040,000 rows): ridp's
+  ``did.twfe`` against ``pyfixest.feols`` and ``linearmodels``' ``PanelOLS``. Goal (PERFORMANCE.md): ridp's
+  work time at most 1.1x pyfixest's. The three coefficients must agree (relative 1e-6), and ridp's SE with
+  pyfixest's (relative 1e-8); linearmodels' SE, with its own small-sample convention, is printed.
+
+The power part. What is measured: the wall time and peak RSS of ``ridp.evaluation.power.simulate_power``
+running 10,000 draws on a 2,000-unit history (one effect, one size: 2,000 units resampled per draw, half
+treated, difference in means with HC2 standard errors, t test at alpha 0.05), against the loop an analyst
+would otherwise write: per draw, resample, randomise, add the effect and call statsmodels
 ``OLS(y, X).fit(cov_type="HC2", use_t=True)``. The loop is far slower, so it runs fewer draws (500 by
 default) and its time is extrapolated per draw to the same 10,000, stated plainly in the output.
 
@@ -20,13 +29,17 @@ interleaved; medians are reported.
 
 Usage::
 
-    python benchmarks/evaluation.py                   # 10,000 draws vs a 500-draw loop, 3 runs each (make bench)
-    python benchmarks/evaluation.py --reference-draws 10000 --repeat 1   # the loop in full (about 20-40 s)
-    python benchmarks/evaluation.py --smoke           # 1,000 draws vs 50, 1 run: a few seconds (make test)
+    python benchmarks/evaluation.py                   # both parts, 3 runs each (make bench)
+    python benchmarks/evaluation.py --reference-draws 10000 --repeat 1 --parts power   # the loop in full (20-40 s)
+    python benchmarks/evaluation.py --twfe            # the TWFE part alone: 10,000 units x 104 weeks, 3 runs each
+    python benchmarks/evaluation.py --smoke           # both parts small (1,000 draws; 500 units x 20 weeks), 1 run
+    python benchmarks/evaluation.py --smoke --twfe    # the TWFE part alone, small: a few seconds
 
-Prints a table, the extrapolation, the ratios and the goal line (ridp's peak RSS within 500 MB: its draws
-are processed in bounded chunks), and writes ``benchmarks/out/evaluation-<draws>.json``. The exit code is 1
-when a contender fails or the two power estimates disagree, 2 when ridp cannot be imported.
+Prints, per part, a table, the ratios and the goal line (power: ridp's peak RSS within 500 MB, its draws
+processed in bounded chunks, and the loop's extrapolation; TWFE: ridp's work time within 1.1x pyfixest's), and
+writes ``benchmarks/out/evaluation-<draws>.json`` (power) and ``benchmarks/out/evaluation-twfe-<units>x<weeks>.json``.
+A goal not met is reported, never an error: the exit code is 1 when a contender fails or the estimates
+disagree, 2 when ridp cannot be imported.
 """
 
 from __future__ import annotations
@@ -44,6 +57,7 @@ from typing import Any
 
 from _common import aligned, environment, fmt_ratio, poll_import, ridp_env, verdict, write_json
 from _harness import Run, Runs, describe_exit, measure, median
+from _twfe import SMOKE_UNITS, SMOKE_WEEKS, TWFE_SPECS, UNITS, WEEKS, TwfeContender, run_twfe
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_RESULTS = HERE / "out"  # git-ignored
@@ -57,6 +71,7 @@ EFFECT_IN_SD = 0.12
 ALPHA = 0.05
 GOAL_PEAK_MB = 500.0
 AGREE_SE = 4.0  # the two power estimates may differ by this many combined Monte Carlo SEs
+PARTS = ("power", "twfe")
 
 
 @dataclass
@@ -242,16 +257,33 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--size", type=int, default=None, help="units per draw (default: the history's size)")
     parser.add_argument("--repeat", type=int, default=DEFAULT_REPEAT, help="fresh processes per contender (3)")
     parser.add_argument("--seed", type=int, default=0, help="the draws' seed")
-    parser.add_argument("--smoke", action="store_true", help="1,000 draws against 50, 1 run: checks that it runs")
+    parser.add_argument("--units", type=int, default=None, help=f"TWFE: units in the panel (default {UNITS:,})")
+    parser.add_argument("--weeks", type=int, default=None, help=f"TWFE: weeks in the panel (default {WEEKS})")
+    parser.add_argument(
+        "--parts", default=",".join(PARTS), help=f"a comma-separated subset of {', '.join(PARTS)} (default: both)"
+    )
+    parser.add_argument("--twfe", action="store_true", help="the TWFE part alone (--parts twfe)")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help=f"1,000 draws against 50; {SMOKE_UNITS} units x {SMOKE_WEEKS} weeks; 1 run: checks that it runs",
+    )
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="folder of the JSON results")
     parser.add_argument("--wait-minutes", type=float, default=0.0, help="how long to wait for ridp to import")
     parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    args.parts = ["twfe"] if args.twfe else [p.strip() for p in args.parts.split(",") if p.strip()]
+    if not args.parts or set(args.parts) - set(PARTS):
+        parser.error(f"--parts takes a comma-separated subset of {', '.join(PARTS)}")
     if args.smoke:
         args.draws, args.reference_draws, args.repeat = SMOKE_DRAWS, SMOKE_REFERENCE_DRAWS, 1
+    args.units = args.units or (SMOKE_UNITS if args.smoke else UNITS)
+    args.weeks = args.weeks or (SMOKE_WEEKS if args.smoke else WEEKS)
     args.size = args.size or args.history
     if min(args.draws, args.reference_draws, args.repeat) < 1 or args.history < 20 or args.size < 4:
         parser.error("--draws, --reference-draws and --repeat must be at least 1, --history 20 and --size 4")
+    if args.units < 4 or args.weeks < 2:
+        parser.error("--units must be at least 4 and --weeks 2")
     return args
 
 
@@ -260,6 +292,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.child:
         print(json.dumps(CHILDREN[args.child](args.draws, args.history, args.size, args.seed)))
         return 0
+    codes = [part(args) for name, part in (("power", main_power), ("twfe", main_twfe)) if name in args.parts]
+    return max(codes)
+
+
+def main_power(args: argparse.Namespace) -> int:
+    """The power part: ridp's simulation against the statsmodels loop; 0, 1 (failed or disagree) or 2."""
     probe = poll_import("from ridp.evaluation.power import simulate_power", "ridp.evaluation", args.wait_minutes * 60)
     if probe.returncode != 0:
         print(f"benchmark error: ridp.evaluation.power does not import:\n{probe.stderr}", file=sys.stderr)
@@ -307,6 +345,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"results: {results}")
     failed = any(c.failed for c in contenders) or not all(c.measured for c in contenders)
     return 1 if failed or not found.get("agree", False) else 0
+
+
+def main_twfe(args: argparse.Namespace) -> int:
+    """The TWFE part (``_twfe.py``): ridp, pyfixest and linearmodels; 0, 1 (failed or disagree) or 2."""
+    probe = poll_import("from ridp.evaluation.did import twfe", "ridp.evaluation.did", args.wait_minutes * 60)
+    if probe.returncode != 0:
+        print(f"benchmark error: ridp.evaluation.did does not import:\n{probe.stderr}", file=sys.stderr)
+        return 2
+    load = os.getloadavg()[0]  # other work on the machine skews the figures: show how much there was
+    part = run_twfe([TwfeContender(spec=s) for s in TWFE_SPECS], args.units, args.weeks, args.repeat)
+    part.report(load)
+    args.results.mkdir(parents=True, exist_ok=True)
+    results = args.results / f"evaluation-twfe-{args.units}x{args.weeks}.json"
+    write_json(
+        results,
+        {
+            "benchmark": "evaluation-twfe",
+            "when": datetime.now(UTC).isoformat(timespec="seconds"),
+            "environment": environment(("ridp", "numpy", "pandas", "pyfixest", "linearmodels", "formulaic")),
+            "load_average_1min": {"before": load, "after": os.getloadavg()[0]},
+            **part.payload(),
+        },
+    )
+    print(f"results: {results}")
+    return 1 if part.failed else 0
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from scipy import stats
 import ridp.evaluation.reanalysis as reanalysis_module
 from ridp.errors import FieldError, RidpError
 from ridp.evaluation.plan import AnalysisPlan, Outcome, freeze
-from ridp.evaluation.reanalysis import Reanalysis, imports_of, reanalyse, reanalysis_script
+from ridp.evaluation.reanalysis import ALLOWED_IMPORTS, Reanalysis, imports_of, reanalyse, reanalysis_script
 
 RTOL = 1e-6
 REPS = 10_000
@@ -331,8 +331,10 @@ def test_script_imports_only_allowed_modules_and_never_ridp(pilot: tuple[pd.Data
     _, path = pilot
     script = reanalysis_script(make_plan(cluster="hood", se="CR1"), path, {"effect": 1.0})
     assert imports_of(script) == {
-        "hashlib", "json", "math", "platform", "sys", "pathlib", "numpy", "pandas", "pyarrow", "statsmodels", "pyfixest",
+        "hashlib", "json", "math", "platform", "sys", "pathlib", "warnings", "numpy", "pandas", "pyarrow",
+        "statsmodels", "pyfixest", "scipy",
     }  # fmt: skip
+    assert imports_of(script) - {"hashlib", "json", "math", "platform", "sys", "pathlib", "warnings"} <= ALLOWED_IMPORTS
     assert "ridp" not in imports_of(script)
     sha = make_plan(cluster="hood", se="CR1").sha256
     assert script.splitlines()[2] == f"# Plan SHA-256: {sha}"

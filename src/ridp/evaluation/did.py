@@ -202,10 +202,9 @@ def _panel_codes(frame: pd.DataFrame, unit: str, time: str) -> tuple[np.ndarray,
     _no_missing(frame, time, "time")
     u = pd.factorize(frame[unit], sort=True)[0].astype(np.int64)
     t_codes, t_labels = pd.factorize(frame[time], sort=True)
-    twice = pd.Series(u).astype(str) + "|" + pd.Series(t_codes).astype(str)
-    dup = twice.duplicated().to_numpy()
-    if dup.any():
-        row = int(np.argmax(dup))
+    cell = u * len(t_labels) + t_codes  # one integer per unit and period: a million rows in milliseconds
+    if len(cell) and np.bincount(cell).max() > 1:
+        row = int(np.argmax(pd.Series(cell).duplicated().to_numpy()))
         raise InputError(f"row {row} (counting from 0) repeats unit {plain(frame[unit].iloc[row])!r} at "
                          f"{time} {plain(frame[time].iloc[row])!r}: a panel has one row per unit and period")  # fmt: skip
     return u, t_codes.astype(np.int64), pd.Index(t_labels)
@@ -259,14 +258,12 @@ def twfe(
     if d.min() == d.max():
         raise FieldError("treatment", f"column {treatment!r} never varies (every row is {int(d[0])})")
     u, t, times = _panel_codes(frame, unit, time)
-    if (d[t == t.min()] == 1).all() or (d[t == t.min()] == 1).sum() >= len(np.unique(u)) - 1:
+    n_units = int(u.max()) + 1  # factorised codes are dense
+    if (d[t == t.min()] == 1).all() or (d[t == t.min()] == 1).sum() >= n_units - 1:
         raise FieldError("treatment", f"every unit but at most one is treated in the first period "
                          f"({plain(times[0])!r}): there is no pre-period to compare with")  # fmt: skip
-    if np.abs(_two_way_residual(d, u, t)).max() < 1e-9:
-        raise FieldError("treatment", f"column {treatment!r} is absorbed by the unit and time effects (it never "
-                         "changes within a unit, or changes for every unit at once): nothing is left to estimate")  # fmt: skip
     _no_missing(frame, cluster, "cluster")
-    groups = pd.factorize(frame[cluster], sort=True)[0].astype(np.int64)
+    groups = u if cluster == unit else pd.factorize(frame[cluster], sort=True)[0].astype(np.int64)
     n_groups = int(groups.max()) + 1
     safe = pd.DataFrame({"y": frame[outcome].to_numpy(dtype=np.float64), "d": d, "u": u, "t": t, "g": groups})
     xs = [f"x{j}" for j in range(len(covariates))]
@@ -276,16 +273,29 @@ def twfe(
     formula = "y ~ " + " + ".join(["d", *xs]) + " | u + t"
     se_type = ("CR1" if n_groups >= FEW_CLUSTERS else "wild") if se == "auto" else se
     vcov: Any = {"iid": "iid", "HC1": "hetero"}.get(se_type, {"CRV1": "g"})
+    absorbed = FieldError("treatment", f"column {treatment!r} is absorbed by the unit and time effects (it never "
+                          "changes within a unit, or changes for every unit at once): nothing is left to estimate")  # fmt: skip
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The inplace keyword", category=pd.errors.Pandas4Warning)
-        fit = pf.feols(formula, data=safe, vcov=vcov)
+        warnings.filterwarnings("ignore", message=".*multicollinearity", category=UserWarning)
+        try:
+            fit = pf.feols(formula, data=safe, vcov=vcov)
+        except ValueError as exc:  # pyfixest: "All variables are collinear"
+            if "collinear" in str(exc):
+                raise absorbed from None
+            raise
+        collinear = list(getattr(fit, "_collin_vars", None) or ())
+        if "d" in collinear:
+            raise absorbed
+        if collinear:
+            named = ", ".join(repr(covariates[xs.index(x)]) for x in collinear if x in xs)
+            raise FieldError("covariates", f"{named} is collinear with the unit and time effects or another "
+                             "covariate: drop it")  # fmt: skip
         effect = float(fit.coef()["d"])
         std: float | None = float(fit.se()["d"])
         p_value = float(fit.pvalue()["d"])
         low, high = (float(v) for v in fit.confint(alpha=alpha).loc["d"])
-    df: float | None = (
-        float(n_groups - 1) if se_type == "CR1" else float(fit._N - fit._k - len(np.unique(u)) - len(np.unique(t)) + 1)
-    )
+    df: float | None = float(n_groups - 1) if se_type == "CR1" else None  # else pyfixest's own p and interval
     if se_type == "wild":
         demeaned = _two_way_residual(np.column_stack([safe["y"], safe["d"], *(safe[x] for x in xs)]), u, t)
         wild = wild_restricted(demeaned[:, 1:], demeaned[:, 0], groups, 0, reps=reps, seed=seed, alpha=alpha)
@@ -300,7 +310,7 @@ def twfe(
         if n_groups < FEW_CLUSTERS:
             warns.append(f"Only {n_groups} clusters of {cluster!r}: CR1 errors are too narrow with few clusters; "
                          "se='auto' uses the wild cluster bootstrap.")  # fmt: skip
-    treated_clusters = len(np.unique(groups[d == 1]))
+    treated_clusters = int(np.count_nonzero(np.bincount(groups, weights=d)))
     if treated_clusters == 1 and se_type in ("CR1", "wild"):
         warns.append(f"Only one cluster of {cluster!r} is ever treated: no clustered interval is reliable then "
                      "(CR1 is far too narrow, the wild bootstrap far too wide; MacKinnon and Webb, 2017). Read the "
