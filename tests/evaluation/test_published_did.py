@@ -183,3 +183,12 @@ def test_twfe_bad_input() -> None:
         twfe(panel.assign(d=1 - (panel["unit"] == 0)), outcome="y", unit="unit", time="t", treatment="d")
     with pytest.raises(FieldError, match="absorbed by the unit and time effects"):
         twfe(panel.assign(d=(panel["unit"] < 30).astype(int)), outcome="y", unit="unit", time="t", treatment="d")
+
+
+def test_twfe_refuses_a_text_outcome_and_says_when_singletons_are_dropped() -> None:
+    panel = staggered_panel()
+    with pytest.raises(FieldError, match="'y' is not numeric"):
+        twfe(panel.assign(y=panel["y"].astype(str)), outcome="y", unit="unit", time="t", treatment="d")
+    lonely = pd.concat([panel, pd.DataFrame([{"unit": 999, "t": 1, "first": 0, "d": 0, "y": 1.0}])])
+    result = twfe(lonely, outcome="y", unit="unit", time="t", treatment="d", se="CR1")
+    assert any("singleton" in w for w in result.warnings)

@@ -92,3 +92,8 @@ def test_bad_input(smoking: pd.DataFrame) -> None:
     few = smoking[smoking["state"].isin(["California", "Utah"])]
     with pytest.raises(InputError, match="1 usable donor"):
         synthetic_control(few, start=1989, **args)  # type: ignore[arg-type]
+
+
+def test_the_same_column_in_two_roles_is_refused(smoking: pd.DataFrame) -> None:
+    with pytest.raises(FieldError, match="three different columns"):
+        synthetic_control(smoking, outcome="cigsale", unit="year", time="year", treated_unit=1989, start=1989)

@@ -159,6 +159,10 @@ WEB: dict[str, dict[str, object]] = {
     "pilot_outcomes": {"POST": DATA},
     "pilot_evaluate": {"POST": DATA},
     "pilot_reanalyse": {"POST": ROWS},
+    # --- quasi-experiments and the adoption decision (issue 10): anyone who may read rows runs a method on a
+    # dataset; everyone in the city reads the decisions; the senior leader (and the programme admin) decides ---
+    "dataset_quasi": {"GET": ROWS, "POST": ROWS},
+    "adoption": {"GET": EVERYONE, "POST": LEADER},
 }
 #: Routes whose success ends the session (so they answer with the login page).
 ENDS_SESSION = {"logout", "logout_everywhere"}
@@ -293,5 +297,14 @@ API: dict[str, object] = {
     "evaluate_pilot": DATA,
     "get_estimate": EVERYONE,
     "reanalyse_estimate": ROWS,
+    # --- quasi-experiments and the adoption decision (issue 10) ---
+    "run_did": ROWS,
+    "run_twfe": ROWS,
+    "run_callaway_santanna": ROWS,
+    "run_sun_abraham": ROWS,
+    "run_its": ROWS,
+    "run_synth": ROWS,
+    "list_decisions": EVERYONE,
+    "record_decision": LEADER,
 }
 API_DENY_AS_404 = {"list_audit_entries"}

@@ -115,6 +115,8 @@ class World:
     pilots: dict[str, Any] = field(default_factory=dict)  # a pilot of the project, its plan frozen
     randomisations: dict[str, Any] = field(default_factory=dict)  # its units (the requests) randomised, unconfirmed
     estimates: dict[str, Any] = field(default_factory=dict)  # an estimate recorded straight in the store
+    # --- the adoption decision (issue 10) ---
+    decisions: dict[str, Any] = field(default_factory=dict)  # the leader's decision on that estimate
 
 
 @pytest.fixture(autouse=True)
@@ -241,6 +243,7 @@ def _build_world(tmp: Path) -> World:
     _add_readiness(world)  # --- readiness (issue 6) ---
     _add_analysis(world)  # --- analysis (issue 7) ---
     _add_pilots(world)  # --- pilots (issue 9) ---
+    _add_decisions(world)  # --- the adoption decision (issue 10) ---
     Membership.objects.all()  # memberships are read fresh per request
     return world
 
@@ -459,3 +462,17 @@ def _in_memory(actor: Any, city: str, name: str, *, version: int | None = None, 
     dataset = get_dataset(actor, city, name)
     chosen = dataset.versions.get(number=version) if version else dataset.current_version
     return ibis.memtable(pq.read_table(home() / chosen.file))
+
+
+# --- the adoption decision (issue 10) ---
+def _add_decisions(world: World) -> None:
+    """The senior leader's adoption decision on each city's recorded estimate (Shelbyville's reason holds the
+    canary), made straight in the store."""
+    from ridp.workspace.models import AdoptionDecision
+
+    for key, leader in (("a", "leader"), ("b", "b_leader")):
+        mark = f"{CANARY} " if key == "b" else ""
+        world.decisions[key] = AdoptionDecision.objects.create(
+            project=world.projects[key], estimate=world.estimates[key], decision="adapt",
+            reason=f"{mark}Promising; the crews' routes change first.", decided_by=world.users[leader],
+        )  # fmt: skip

@@ -37,6 +37,13 @@ OPERATIONS = {
     "bless_briefing", "get_composite",
     # places and equity (issue 8)
     "assign_areas", "list_area_assignments", "check_boundaries", "get_analysis_map",
+    # pilots: design, power, randomisation, plans, experimental estimates, reanalysis (issue 9)
+    "list_pilots", "create_pilot", "get_pilot", "study_power", "randomise_units", "get_randomisation",
+    "confirm_randomisation", "get_plan", "save_plan", "freeze_plan", "record_deviation", "link_outcomes",
+    "evaluate_pilot", "get_estimate", "reanalyse_estimate",
+    # quasi-experimental methods and the adoption decision (issue 10)
+    "run_did", "run_twfe", "run_callaway_santanna", "run_sun_abraham", "run_its", "run_synth",
+    "list_decisions", "record_decision",
 }  # fmt: skip
 
 

@@ -60,5 +60,7 @@ def test_who_and_what(team: Team) -> None:
         run_method(team.users["ana"], "springfield", "missed_bins", "its", {**ITS, "season": "colour"})
     with pytest.raises(FieldError, match="'anova' is one of did, twfe"):
         run_method(team.users["ana"], "springfield", "missed_bins", "anova", ITS)
+    with pytest.raises(FieldError, match="its needs its columns"):
+        run_method(team.users["ana"], "springfield", "missed_bins", "its", {"family": "poisson"})
     with pytest.raises(FieldError, match="unexpected keyword argument 'colour'"):
         run_method(team.users["ana"], "springfield", "missed_bins", "its", {**ITS, "colour": "red"})

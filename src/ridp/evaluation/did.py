@@ -254,6 +254,8 @@ def twfe(
     if missing.any():
         warns.append(f"{int(missing.sum()):,} of {len(frame):,} rows had no {outcome!r} and were dropped.")
         frame = frame[~missing].reset_index(drop=True)
+    if not pd.api.types.is_numeric_dtype(frame[outcome]):
+        raise FieldError("outcome", f"column {outcome!r} is not numeric (it holds {frame[outcome].dtype})")
     d = _indicator(frame, treatment, "treatment")
     if d.min() == d.max():
         raise FieldError("treatment", f"column {treatment!r} never varies (every row is {int(d[0])})")
@@ -275,9 +277,10 @@ def twfe(
     vcov: Any = {"iid": "iid", "HC1": "hetero"}.get(se_type, {"CRV1": "g"})
     absorbed = FieldError("treatment", f"column {treatment!r} is absorbed by the unit and time effects (it never "
                           "changes within a unit, or changes for every unit at once): nothing is left to estimate")  # fmt: skip
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(record=True) as caught:
         warnings.filterwarnings("ignore", message="The inplace keyword", category=pd.errors.Pandas4Warning)
         warnings.filterwarnings("ignore", message=".*multicollinearity", category=UserWarning)
+        warnings.filterwarnings("always", message=".*singleton", category=UserWarning)
         try:
             fit = pf.feols(formula, data=safe, vcov=vcov)
         except ValueError as exc:  # pyfixest: "All variables are collinear"
@@ -310,6 +313,10 @@ def twfe(
         if n_groups < FEW_CLUSTERS:
             warns.append(f"Only {n_groups} clusters of {cluster!r}: CR1 errors are too narrow with few clusters; "
                          "se='auto' uses the wild cluster bootstrap.")  # fmt: skip
+    for seen in caught:
+        if "singleton" in str(seen.message):
+            warns.append(f"pyfixest: {str(seen.message).strip()} (units or periods with a single row carry no "
+                         "within variation and were left out).")  # fmt: skip
     treated_clusters = int(np.count_nonzero(np.bincount(groups, weights=d)))
     if treated_clusters == 1 and se_type in ("CR1", "wild"):
         warns.append(f"Only one cluster of {cluster!r} is ever treated: no clustered interval is reliable then "

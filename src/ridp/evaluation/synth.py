@@ -94,6 +94,9 @@ def synthetic_control(
     special = [tuple(s) for s in special]
     if any(len(s) != 3 for s in special):
         raise FieldError("special", "each entry is (column, first period, last period)")
+    if len({outcome, unit, time}) < 3:
+        raise FieldError("time", f"outcome, unit and time are three different columns (got {outcome!r}, {unit!r}, "
+                         f"{time!r})")  # fmt: skip
     columns = list(dict.fromkeys([*predictors, *(str(s[0]) for s in special)]))
     frame = _frame(data, {"outcome": [outcome], "unit": [unit], "time": [time], "predictors": columns})
     _no_missing(frame, unit, "unit")

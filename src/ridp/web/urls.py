@@ -12,6 +12,7 @@ from ridp.web.views import accounts, agreements, audit, catalog, cohorts, gates,
 from ridp.web.views import analysis as analysis_views
 from ridp.web.views import metrics as metric_views
 from ridp.web.views import pilots as pilot_views
+from ridp.web.views import quasi as quasi_views
 from ridp.web.views import readiness as readiness_views
 
 password_reset = [
@@ -72,6 +73,7 @@ urlpatterns = [
     path("c/<slug:city>/", home.city, name="city"),
     path("c/<slug:city>/data/", include(catalog.urlpatterns)),
     path("c/<slug:city>/data/<int:dataset_id>/readiness/", include(readiness_views.urlpatterns)),
+    path("c/<slug:city>/data/<int:dataset_id>/quasi/", include(quasi_views.dataset_urlpatterns)),
     path("c/<slug:city>/agreements/", include(agreements.urlpatterns)),
     path("c/<slug:city>/team/", include(team.urlpatterns)),
     path("c/<slug:city>/projects/", include(projects.urlpatterns)),
@@ -82,6 +84,7 @@ urlpatterns = [
     path("c/<slug:city>/projects/<int:project_id>/metrics/", include(metric_views.urlpatterns)),
     path("c/<slug:city>/projects/<int:project_id>/analysis/", include(analysis_views.urlpatterns)),
     path("c/<slug:city>/projects/<int:project_id>/pilots/", include(pilot_views.urlpatterns)),
+    path("c/<slug:city>/projects/<int:project_id>/adoption/", include(quasi_views.project_urlpatterns)),
     path("", include(cohorts.urlpatterns)),
     path("api/", api.urls),
     path("admin/", admin_site.urls),

@@ -65,6 +65,8 @@ def run_method(actor: User, city: str, dataset: str, method: str, params: Mappin
     if "data" in params:
         raise FieldError("data", "is the dataset; it is not a parameter")
     used = _columns(params, column_params)
+    if not used:
+        raise FieldError("outcome", f"{method} needs its columns: outcome and the others it names")
     hidden = masked_columns(actor, found) & used
     if hidden:
         raise PermissionDeniedError(f"you see these columns masked: {', '.join(sorted(hidden))}")

@@ -100,7 +100,7 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 
 
 def _register() -> None:
-    from ridp.web.api import analysis, metrics, pilots, places, readiness, routes
+    from ridp.web.api import analysis, metrics, pilots, places, quasi, readiness, routes
 
     routes.register(api)
     api.add_router("/", metrics.router)
@@ -108,6 +108,7 @@ def _register() -> None:
     api.add_router("/", analysis.router)
     api.add_router("/", places.router)
     api.add_router("/", pilots.router)
+    api.add_router("/", quasi.router)
 
 
 _register()
