@@ -100,8 +100,10 @@ def raw_token(world: Any, role: str) -> str:
 @pytest.mark.slow
 @pytest.mark.parametrize("role", ["admin", "leader", "analyst", "viewer"])
 def test_every_operation_answers_as_declared(world, wsgi_app, role, home):
-    # The database is rolled back after each request; the store's files are not, so a file a request removed
-    # (a retention deletion, a version's bytes) is put back as it was, and every request meets the same world.
+    # The database is rolled back after each request; the store's files are not. Terminating an agreement with no
+    # retention period left deletes the bytes of the versions it covered (agreements.enforce) and tombstones them;
+    # the rollback brings the version back without its tombstone, so its bytes are put back as they were, and
+    # every request meets the same world. (Outside a rollback a tombstoned version is a clear 404.)
     files = {path: path.read_bytes() for path in home.rglob("*") if path.is_file() and path.suffix == ".parquet"}
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", wsgi_app)
     headers = {"Authorization": f"Bearer {raw_token(world, role)}"}
