@@ -64,6 +64,17 @@ def _indicator(frame: pd.DataFrame, column: str, argument: str) -> np.ndarray:
     return values.to_numpy(dtype=np.float64)
 
 
+def _with_outcome(frame: pd.DataFrame, outcome: str, warns: list[str]) -> pd.DataFrame:
+    """The rows that have a numeric ``outcome`` (those without one dropped, and said so in ``warns``)."""
+    missing = frame[outcome].isna().to_numpy()
+    if missing.any():
+        warns.append(f"{int(missing.sum()):,} of {len(frame):,} rows had no {outcome!r} and were dropped.")
+        frame = frame[~missing].reset_index(drop=True)
+    if not pd.api.types.is_numeric_dtype(frame[outcome]):
+        raise FieldError("outcome", f"column {outcome!r} is not numeric (it holds {frame[outcome].dtype})")
+    return frame
+
+
 def _options(se: str, allowed: tuple[str, ...], alpha: float, reps: int) -> None:
     if se not in allowed:
         raise FieldError("se", f"{se!r} is one of {', '.join(allowed)}")
@@ -95,12 +106,7 @@ def did(
     frame = _frame(data, needed)
     notes: list[str] = []
     warns: list[str] = []
-    missing = frame[outcome].isna().to_numpy()
-    if missing.any():
-        warns.append(f"{int(missing.sum()):,} of {len(frame):,} rows had no {outcome!r} and were dropped.")
-        frame = frame[~missing].reset_index(drop=True)
-    if not pd.api.types.is_numeric_dtype(frame[outcome]):
-        raise FieldError("outcome", f"column {outcome!r} is not numeric (it holds {frame[outcome].dtype})")
+    frame = _with_outcome(frame, outcome, warns)
     g = _indicator(frame, group, "group")
     p = _indicator(frame, post, "post")
     if g.min() == g.max():
@@ -250,12 +256,7 @@ def twfe(
     frame = _frame(data, needed)
     warns: list[str] = []
     notes: list[str] = []
-    missing = frame[outcome].isna().to_numpy()
-    if missing.any():
-        warns.append(f"{int(missing.sum()):,} of {len(frame):,} rows had no {outcome!r} and were dropped.")
-        frame = frame[~missing].reset_index(drop=True)
-    if not pd.api.types.is_numeric_dtype(frame[outcome]):
-        raise FieldError("outcome", f"column {outcome!r} is not numeric (it holds {frame[outcome].dtype})")
+    frame = _with_outcome(frame, outcome, warns)
     d = _indicator(frame, treatment, "treatment")
     if d.min() == d.max():
         raise FieldError("treatment", f"column {treatment!r} never varies (every row is {int(d[0])})")

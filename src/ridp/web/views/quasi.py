@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, get_args
 
 from django import forms
 from django.contrib import messages
@@ -35,6 +35,7 @@ from django.views.decorators.http import require_http_methods
 
 from ridp.analysis.charts import to_svg
 from ridp.errors import FieldError, RidpError
+from ridp.evaluation.did import DidSE, TwfeSE
 from ridp.evaluation.quasi import DETAIL_KINDS, QuasiEstimate
 from ridp.web.forms_agreements import show_error
 from ridp.web.views.projects import project_context
@@ -187,7 +188,7 @@ class DidForm(MethodForm):
     covariates = ColumnsField(label=gettext_lazy("Covariates"))
     cluster = ColumnField(label=gettext_lazy("Cluster"), required=False,
                           help_text=gettext_lazy("When whole areas (or other groups) are treated: the column naming them."))  # fmt: skip
-    se = _choice(gettext_lazy("Standard errors"), ("auto", "iid", "HC1", "HC2", "CR2", "wild", "CR1"), "auto",
+    se = _choice(gettext_lazy("Standard errors"), get_args(DidSE), "auto",
                  gettext_lazy("auto: HC2 without clusters, CR2 with them."))  # fmt: skip
 
 
@@ -200,7 +201,7 @@ class TwfeForm(MethodForm):
     treatment = ColumnField(label=gettext_lazy("Treated now"), help_text=gettext_lazy("1 in the periods a unit is treated, else 0."))  # fmt: skip
     covariates = ColumnsField(label=gettext_lazy("Covariates"))
     cluster = ColumnField(label=gettext_lazy("Cluster"), required=False, help_text=gettext_lazy("Empty: the unit."))
-    se = _choice(gettext_lazy("Standard errors"), ("auto", "iid", "HC1", "CR1", "wild"), "auto",
+    se = _choice(gettext_lazy("Standard errors"), get_args(TwfeSE), "auto",
                  gettext_lazy("auto: CR1, or the wild cluster bootstrap with few clusters."))  # fmt: skip
 
 
